@@ -1,0 +1,36 @@
+"""Data: checked downloads, safe extraction, packaged files, and the book's data set loaders.
+
+``fetch``, ``extract``, ``verify`` and friends live in :mod:`neurotheory.data.files`. Each
+data set has its own submodule, imported on first use so ``import neurotheory.data`` stays
+light: ``data.imdb(...)`` loads :mod:`neurotheory.data.imdb`.
+"""
+
+from importlib import import_module
+
+from neurotheory.data.files import (
+    ChecksumMismatch,
+    DataUnavailable,
+    UnsafeArchive,
+    cache_dir,
+    extract,
+    fetch,
+    package_file,
+    sha256_of,
+    verify,
+)
+
+_LOADERS = {
+    "imdb": "imdb",
+    "synthetic_sentiment": "imdb",
+    "cifar10": "cifar10",
+    "songbird": "songbird",
+}
+
+__all__ = ["ChecksumMismatch", "DataUnavailable", "UnsafeArchive", "cache_dir", "extract", "fetch",
+           "package_file", "sha256_of", "verify", *_LOADERS]
+
+
+def __getattr__(name: str):
+    if name in _LOADERS:
+        return getattr(import_module(f"neurotheory.data.{_LOADERS[name]}"), name)
+    raise AttributeError(f"module 'neurotheory.data' has no attribute {name!r}")

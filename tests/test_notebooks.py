@@ -1,0 +1,63 @@
+"""Every chapter notebook: stored clean, opens with the badge and setup cell, runs at quick scale."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+
+import nbformat
+import pytest
+
+from conftest import ROOT, config, notebooks
+
+NOTEBOOKS = notebooks()
+
+
+def repository_url() -> str:
+    return config()["repository"]["url"].rstrip("/")
+
+
+def tracked_notebooks() -> list[str]:
+    """Notebooks tracked by git (falls back to the table of contents outside a checkout)."""
+    try:
+        out = subprocess.run(["git", "ls-files", "*.ipynb"], cwd=ROOT, capture_output=True,
+                             text=True, check=True).stdout.split()
+    except (OSError, subprocess.CalledProcessError):
+        out = []
+    return out or NOTEBOOKS
+
+
+def test_toc_lists_notebooks():
+    assert "book/start-here/tour.ipynb" in NOTEBOOKS
+
+
+@pytest.mark.parametrize("path", tracked_notebooks())
+def test_stored_without_outputs(path):
+    nb = nbformat.read(ROOT / path, as_version=4)
+    dirty = [i for i, c in enumerate(nb.cells)
+             if c.cell_type == "code" and (c.outputs or c.execution_count is not None)]
+    assert not dirty, f"{path}: cells {dirty} carry outputs or execution counts; clear them before committing"
+    assert "widgets" not in nb.metadata, f"{path}: stored widget state in metadata"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS)
+def test_header_links_agree_with_config(path):
+    """Colab badge and setup cell derive from the one repository URL in _config.yml."""
+    nb = nbformat.read(ROOT / path, as_version=4)
+    first, second = nb.cells[0], nb.cells[1]
+    github = repository_url().removeprefix("https://github.com/")
+    badge = f"https://colab.research.google.com/github/{github}/blob/{config()['repository']['branch']}/{path}"
+    assert first.cell_type == "markdown" and first.source.startswith("# ")
+    assert f"[![Open in Colab](../_static/open-in-colab.svg)]({badge})" in first.source, (
+        f"{path}: the first cell needs the local Colab badge linking to {badge}")
+    assert re.search(r"Run time: .*quick.*standard.*paper", first.source), f"{path}: header lacks run times"
+    assert second.cell_type == "code" and '"google.colab" in sys.modules' in second.source
+    assert f"git+{repository_url()}" in second.source, f"{path}: setup cell installs from another URL"
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("path", NOTEBOOKS)
+def test_runs_top_to_bottom_at_quick_scale(executed_book, path):
+    run = executed_book.execute(path)
+    assert run.error is None, f"{path} failed after {run.seconds:.0f} s:\n{run.error}"
+    print(f"{path}: {run.seconds:.1f} s at quick scale")

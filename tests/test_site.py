@@ -1,0 +1,183 @@
+"""The built site: builds without warnings, serves its own scripts, and the Tour is interactive.
+
+The book is built from notebooks executed at quick scale (the `executed_book` fixture) and
+opened in headless Chromium with every host but 127.0.0.1 unresolvable, so any CDN request
+fails and shows up here.
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlparse
+
+import altair as alt
+import pytest
+import yaml
+
+from conftest import ROOT, config, notebooks
+
+pytestmark = pytest.mark.slow
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+INSTALL_HINT = "sudo apt-get update && sudo apt-get install -y chromium chromium-driver"
+
+
+def ensure_chromium() -> None:
+    """Debian's Chromium and ChromeDriver: installed here when running as root, else explained."""
+    if Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists():
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium", "chromium-driver"], check=True, env=env)
+        return
+    pytest.fail(f"the site test needs Debian's Chromium and ChromeDriver: {INSTALL_HINT}")
+
+
+def jupyter_book() -> str:
+    beside_python = Path(sys.executable).parent / "jupyter-book"
+    return str(beside_python) if beside_python.exists() else shutil.which("jupyter-book") or "jupyter-book"
+
+
+@pytest.fixture(scope="session")
+def site(executed_book, tmp_path_factory) -> Path:
+    """Build the executed copy of the book (no re-execution) with warnings as errors."""
+    for path in notebooks():
+        run = executed_book.execute(path)
+        if run.error:
+            pytest.fail(f"{path} did not execute; see test_notebooks")
+    cfg = config()
+    cfg["execute"]["execute_notebooks"] = "off"
+    (executed_book.root / "_config.yml").write_text(yaml.safe_dump(cfg, sort_keys=False))
+    out = executed_book.root / "_build"
+    result = subprocess.run(
+        [jupyter_book(), "build", str(executed_book.root), "-W", "--keep-going"],
+        capture_output=True, text=True)
+    assert result.returncode == 0, f"jupyter-book build failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}"
+    return out / "html"
+
+
+@pytest.fixture(scope="session")
+def server(site):
+    class Quiet(http.server.SimpleHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+    handler = functools.partial(Quiet, directory=str(site))
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+@pytest.fixture(scope="session")
+def browser():
+    ensure_chromium()
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                 "--disable-dev-shm-usage", "--window-size=1280,2000",
+                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL", "performance": "ALL"})
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+
+
+def requested_urls(driver) -> list[str]:
+    urls = []
+    for entry in driver.get_log("performance"):
+        message = json.loads(entry["message"])["message"]
+        if message["method"] == "Network.requestWillBeSent":
+            urls.append(message["params"]["request"]["url"])
+    return urls
+
+
+def wait_for(condition, timeout=30.0, interval=0.25):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(interval)
+    return condition()
+
+
+MARKS_JS = """
+return Array.from(document.querySelectorAll('.neurotheory-chart')).map(function (chart) {
+  var marks = chart.querySelectorAll('g.mark-symbol path, g.mark-line path, g.mark-rect path');
+  return {slider: !!chart.querySelector('input[type=range]'), n: marks.length,
+          shape: Array.from(marks).map(function (m) { return (m.getAttribute('d') || '') +
+                 (m.getAttribute('transform') || ''); }).join('|')};
+});
+"""
+
+
+def test_vendored_vega_matches_altair():
+    """The scripts the site serves are the versions Altair emits (book/_static/vega/versions.json)."""
+    folder = ROOT / "book" / "_static" / "vega"
+    versions = json.loads((folder / "versions.json").read_text())
+    assert versions["vega-lite"] == alt.VEGALITE_VERSION
+    assert versions["vega"].split(".")[0] == alt.VEGA_VERSION.split(".")[0]
+    assert versions["vega-embed"].split(".")[0] == alt.VEGAEMBED_VERSION.split(".")[0]
+    assert f'"{versions["vega-lite"]}"' in (folder / "vega-lite.min.js").read_text()
+    assert f'"{versions["vega-embed"]}"' in (folder / "vega-embed.min.js").read_text()
+    for name in versions:
+        assert (folder / f"LICENSE-{name}").is_file()
+    assert set(config()["sphinx"]["config"]["html_js_files"]) == {f"vega/{n}.min.js" for n in versions}
+
+
+def test_every_chapter_page_is_built(site):
+    for path in notebooks():
+        assert (site / path).with_suffix(".html").is_file(), f"{path} has no page"
+        assert (site / "_sources" / path).is_file(), f"{path} cannot be downloaded as a notebook"
+
+
+def test_launch_buttons_use_the_configured_repository(site):
+    page = (site / "book" / "start-here" / "tour.html").read_text()
+    github = config()["repository"]["url"].removeprefix("https://github.com/")
+    assert f"https://colab.research.google.com/github/{github}/blob/main/book/start-here/tour.ipynb" in page
+
+
+def test_tour_is_interactive_offline(browser, server):
+    browser.get(f"{server}/book/start-here/tour.html")
+    charts = wait_for(lambda: (lambda c: c if c and all(x["n"] > 0 for x in c) else None)(
+        browser.execute_script(MARKS_JS)))
+    assert charts, f"charts did not draw: {browser.execute_script(MARKS_JS)}"
+    sliders = [i for i, c in enumerate(charts) if c["slider"]]
+    assert sliders, "the Tour has no slider-bound chart"
+    index = sliders[0]
+    before = charts[index]["shape"]
+    browser.execute_script("""
+        var input = document.querySelectorAll('.neurotheory-chart')[arguments[0]].querySelector('input[type=range]');
+        input.value = input.max;
+        input.dispatchEvent(new Event('input', {bubbles: true}));
+        input.dispatchEvent(new Event('change', {bubbles: true}));
+    """, index)
+    after = wait_for(lambda: (lambda s: s if s != before else None)(
+        browser.execute_script(MARKS_JS)[index]["shape"]), timeout=10)
+    assert after and after != before, "moving the slider did not change the chart's marks"
+    assert browser.execute_script(MARKS_JS)[index]["n"] > 0
+
+    outside = [u for u in requested_urls(browser)
+               if urlparse(u).scheme in ("http", "https") and urlparse(u).hostname != "127.0.0.1"]
+    assert not outside, f"the page requested outside hosts: {outside[:5]}"
+    errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert not errors, f"console errors: {errors[:5]}"
+    assert not browser.find_elements("css selector", ".neurotheory-chart-error")

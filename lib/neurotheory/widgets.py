@@ -100,7 +100,7 @@ class Live(w.VBox):
         self._pending: asyncio.TimerHandle | None = None
         self._initial = _bundle(chart_fn(**self.values()))
         self.output.outputs = (self._initial,)
-        row = w.HBox(list(controls.values()), layout=w.Layout(flex_flow="row wrap", gap="4px 16px"))
+        row = w.HBox(list(controls.values()), layout=w.Layout(flex_flow="row wrap", grid_gap="4px 16px"))
         super().__init__([row, self.output])
         for control in controls.values():
             control.observe(self._changed, names="value")

@@ -175,6 +175,8 @@ def test_tour_is_interactive_offline(browser, server):
     assert after and after != before, "moving the slider did not change the chart's marks"
     assert browser.execute_script(MARKS_JS)[index]["n"] > 0
 
+    assert wait_for(lambda: browser.find_elements("css selector", "mjx-container")), "MathJax typeset nothing"
+
     outside = [u for u in requested_urls(browser)
                if urlparse(u).scheme in ("http", "https") and urlparse(u).hostname != "127.0.0.1"]
     assert not outside, f"the page requested outside hosts: {outside[:5]}"

@@ -74,6 +74,7 @@ def test_static_view_carries_the_default_chart():
     data = bundle[0] if isinstance(bundle, tuple) else bundle
     assert "application/vnd.jupyter.widget-view+json" in data
     assert "tanh 5" in data["text/html"]
+    assert "Run this notebook in Jupyter or Colab to change depth L live" in data["text/html"]
 
 
 def test_live_validates_arguments():

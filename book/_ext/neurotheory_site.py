@@ -16,7 +16,7 @@ def _unique_scripts(app, pagename, templatename, context, doctree):
         if key not in seen:
             seen.add(key)
             unique.append(script)
-    context["script_files"] = unique
+    context["script_files"][:] = unique  # in place: later handlers (MathJax) append to this list
 
 
 def setup(app):

@@ -132,8 +132,12 @@ class Live(w.VBox):
     def _repr_mimebundle_(self, **kwargs):
         bundle = super()._repr_mimebundle_(**kwargs)
         data = bundle[0] if isinstance(bundle, tuple) else bundle
-        static = {k: v for k, v in self._initial["data"].items() if k != "text/plain"}
-        data.update(static)
+        knobs = ", ".join(html.escape(c.description or name) for name, c in self.controls.items())
+        note = (f'<p class="neurotheory-static-note">Run this notebook in Jupyter or Colab to change '
+                f'{knobs} live; shown here at the default values.</p>\n')
+        static = self._initial["data"].get("text/html")
+        if static is not None:
+            data["text/html"] = note + static
         return bundle
 
 

@@ -150,3 +150,11 @@ def test_no_pickle_in_library():
             assert "import pickle" not in line, f"{source}:{number}"
             if "np.load(" in line:
                 assert "allow_pickle=False" in line, f"{source}:{number} must pass allow_pickle=False"
+
+
+def test_loaders_stay_callable_after_first_use():
+    first = data.songbird
+    assert callable(first) and data.songbird is first
+    import neurotheory.data.songbird  # noqa: F401 - importing the submodule must not rebind the loader
+
+    assert callable(data.songbird)

@@ -31,6 +31,11 @@ __all__ = ["ChecksumMismatch", "DataUnavailable", "UnsafeArchive", "cache_dir", 
 
 
 def __getattr__(name: str):
-    if name in _LOADERS:
-        return getattr(import_module(f"neurotheory.data.{_LOADERS[name]}"), name)
-    raise AttributeError(f"module 'neurotheory.data' has no attribute {name!r}")
+    if name not in _LOADERS:
+        raise AttributeError(f"module 'neurotheory.data' has no attribute {name!r}")
+    module = import_module(f"neurotheory.data.{_LOADERS[name]}")
+    # Importing the submodule binds its name here (data.imdb the module); bind the loaders instead.
+    for loader, module_name in _LOADERS.items():
+        if module_name == _LOADERS[name]:
+            globals()[loader] = getattr(module, loader)
+    return globals()[name]

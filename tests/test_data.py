@@ -153,8 +153,11 @@ def test_no_pickle_in_library():
 
 
 def test_loaders_stay_callable_after_first_use():
-    first = data.songbird
-    assert callable(first) and data.songbird is first
-    import neurotheory.data.songbird  # noqa: F401 - importing the submodule must not rebind the loader
+    import importlib
 
-    assert callable(data.songbird)
+    import neurotheory.data as package
+
+    for loader, module in package._LOADERS.items():
+        assert loader != module, f"submodule {module!r} would shadow the loader {loader!r}"
+        importlib.import_module(f"neurotheory.data.{module}")
+        assert callable(getattr(data, loader)), loader

@@ -9,7 +9,7 @@ from scipy.io import savemat
 
 from neurotheory import data
 
-songbird_module = importlib.import_module("neurotheory.data.songbird")
+songbird_module = importlib.import_module("neurotheory.data.birdsong")
 
 
 def write_fixture(path, **overrides):

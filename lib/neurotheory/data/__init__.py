@@ -2,7 +2,8 @@
 
 ``fetch``, ``extract``, ``verify`` and friends live in :mod:`neurotheory.data.files`. Each
 data set has its own submodule, imported on first use so ``import neurotheory.data`` stays
-light: ``data.imdb(...)`` loads :mod:`neurotheory.data.imdb`.
+light: ``data.songbird()`` loads :mod:`neurotheory.data.birdsong`. A submodule must not share
+its name with a loader (importing it would rebind the name here to the module).
 """
 
 from importlib import import_module
@@ -20,10 +21,7 @@ from neurotheory.data.files import (
 )
 
 _LOADERS = {
-    "imdb": "imdb",
-    "synthetic_sentiment": "imdb",
-    "cifar10": "cifar10",
-    "songbird": "songbird",
+    "songbird": "birdsong",
 }
 
 __all__ = ["ChecksumMismatch", "DataUnavailable", "UnsafeArchive", "cache_dir", "extract", "fetch",
@@ -33,9 +31,4 @@ __all__ = ["ChecksumMismatch", "DataUnavailable", "UnsafeArchive", "cache_dir", 
 def __getattr__(name: str):
     if name not in _LOADERS:
         raise AttributeError(f"module 'neurotheory.data' has no attribute {name!r}")
-    module = import_module(f"neurotheory.data.{_LOADERS[name]}")
-    # Importing the submodule binds its name here (data.imdb the module); bind the loaders instead.
-    for loader, module_name in _LOADERS.items():
-        if module_name == _LOADERS[name]:
-            globals()[loader] = getattr(module, loader)
-    return globals()[name]
+    return getattr(import_module(f"neurotheory.data.{_LOADERS[name]}"), name)

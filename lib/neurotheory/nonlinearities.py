@@ -7,6 +7,7 @@ The names are the ones the widgets offer: ``linear``, ``tanh``, ``relu``, ``hard
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import jax
@@ -53,12 +54,19 @@ def derivative(phi: str | Phi) -> Phi:
     return _DPHI[phi]
 
 
+@functools.lru_cache(maxsize=None)
 def gauss_hermite(n: int = 101) -> tuple[np.ndarray, np.ndarray]:
-    """Nodes z and weights w with Σ w f(z) ≈ E[f(z)], z ~ N(0, 1) (probabilists' Hermite rule)."""
+    """Nodes z and weights w with Σ w f(z) ≈ E[f(z)], z ~ N(0, 1) (probabilists' Hermite rule).
+
+    Cached per ``n``; the arrays are read-only.
+    """
     if n < 2:
         raise ValueError(f"n must be at least 2, got {n}")
     z, w = np.polynomial.hermite_e.hermegauss(n)
-    return z, w / np.sqrt(2.0 * np.pi)
+    w = w / np.sqrt(2.0 * np.pi)
+    z.flags.writeable = False
+    w.flags.writeable = False
+    return z, w
 
 
 def gaussian_mean(f: Callable[[jax.Array], jax.Array], q: jax.Array | float, n: int = 101) -> jax.Array:

@@ -279,7 +279,7 @@ def slider(
     keep = f"abs(datum[{json.dumps(field)}] - {name}) < {step / 2}"
     if isinstance(chart, alt.LayerChart):
         layers = [layer.transform_filter(keep) for layer in chart.layer]
-        props = {k: getattr(chart, k) for k in ("title", "width", "height")
+        props = {k: getattr(chart, k) for k in ("data", "title", "width", "height")
                  if getattr(chart, k, alt.Undefined) is not alt.Undefined}
         return alt.layer(*layers).properties(**props).add_params(param)
     return chart.transform_filter(keep).add_params(param)

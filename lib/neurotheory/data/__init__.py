@@ -21,6 +21,10 @@ from neurotheory.data.files import (
 )
 
 _LOADERS = {
+    "imdb": "reviews",
+    "synthetic_sentiment": "reviews",
+    "cifar10": "cifar",
+    "synthetic_cifar10": "cifar",
     "songbird": "birdsong",
 }
 

@@ -1,0 +1,292 @@
+"""Recurrent networks: four cells as pure steps, a Flax NNX classifier, and its training.
+
+Every cell is a pure map of the state ``h`` (shape ``(n,)``) and the input ``x`` (shape
+``(m,)``) to the next state, ``h_next = step(params, h, x)``, with ``params`` a dict of
+arrays. That is what :mod:`neurotheory.fixedpoints` differentiates, and what ``vmap`` runs
+over populations of networks. The cells (column-vector convention, σ the logistic function):
+
+* ``"vanilla"``: h' = tanh(W h + U x + b)
+* ``"gru"`` (Cho et al. 2014): z = σ(W_z h + U_z x + b_z), r = σ(W_r h + U_r x + b_r),
+  h' = z ⊙ h + (1 − z) ⊙ tanh(W_h (r ⊙ h) + U_h x + b_h)
+* ``"lstm"`` (Hochreiter & Schmidhuber 1997): the state is the concatenation (c, h);
+  c' = σ(f) ⊙ c + σ(i) ⊙ tanh(g), h' = σ(o) ⊙ tanh(c'), with i, f, g, o = W_• h + U_• x + b_•
+* ``"ugrnn"`` (Collins et al. 2017): g = σ(W_g h + U_g x + b_g), c = tanh(W_c h + U_c x + b_c),
+  h' = g ⊙ h + (1 − g) ⊙ c
+
+:class:`Classifier` embeds tokens, runs a cell over a review with ``lax.scan`` (padding
+holds the state still) and reads out one logit from the last state, as in Maheswaranathan
+et al. (2019, section 2). :func:`train` fits it with optax.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+
+from neurotheory import runtime
+
+CELLS = ("vanilla", "gru", "lstm", "ugrnn")
+PAD = 0
+
+Params = dict[str, jax.Array]
+Step = Callable[[Params, jax.Array, jax.Array], jax.Array]
+
+
+def _affine(params: Params, gate: str, h: jax.Array, x: jax.Array) -> jax.Array:
+    """W_gate h + U_gate x + b_gate."""
+    return params[f"W_{gate}"] @ h + params[f"U_{gate}"] @ x + params[f"b_{gate}"]
+
+
+def vanilla_step(params: Params, h: jax.Array, x: jax.Array) -> jax.Array:
+    """h' = tanh(W h + U x + b)."""
+    return jnp.tanh(params["W"] @ h + params["U"] @ x + params["b"])
+
+
+def gru_step(params: Params, h: jax.Array, x: jax.Array) -> jax.Array:
+    """h' = z ⊙ h + (1 − z) ⊙ tanh(W_h (r ⊙ h) + U_h x + b_h), gates z and r."""
+    z = jax.nn.sigmoid(_affine(params, "z", h, x))
+    r = jax.nn.sigmoid(_affine(params, "r", h, x))
+    candidate = jnp.tanh(params["W_h"] @ (r * h) + params["U_h"] @ x + params["b_h"])
+    return z * h + (1.0 - z) * candidate
+
+
+def lstm_step(params: Params, state: jax.Array, x: jax.Array) -> jax.Array:
+    """(c, h) ↦ (σ(f) ⊙ c + σ(i) ⊙ tanh(g), σ(o) ⊙ tanh(c')); the state is concat(c, h)."""
+    c, h = jnp.split(state, 2)
+    i, f, g, o = (_affine(params, gate, h, x) for gate in "ifgo")
+    c_next = jax.nn.sigmoid(f) * c + jax.nn.sigmoid(i) * jnp.tanh(g)
+    h_next = jax.nn.sigmoid(o) * jnp.tanh(c_next)
+    return jnp.concatenate([c_next, h_next])
+
+
+def ugrnn_step(params: Params, h: jax.Array, x: jax.Array) -> jax.Array:
+    """h' = g ⊙ h + (1 − g) ⊙ tanh(W_c h + U_c x + b_c), update gate g."""
+    g = jax.nn.sigmoid(_affine(params, "g", h, x))
+    c = jnp.tanh(_affine(params, "c", h, x))
+    return g * h + (1.0 - g) * c
+
+
+_STEPS: dict[str, Step] = {"vanilla": vanilla_step, "gru": gru_step, "lstm": lstm_step, "ugrnn": ugrnn_step}
+_GATES = {"vanilla": ("",), "gru": ("z", "r", "h"), "lstm": ("i", "f", "g", "o"), "ugrnn": ("g", "c")}
+# Gate biases at initialization: remembering gates start open so gradients reach early words.
+_GATE_BIAS = {"z": 1.0, "f": 1.0, "g": 1.0}
+
+
+def _check_cell(cell: str) -> str:
+    if cell not in CELLS:
+        raise ValueError(f"cell must be one of {CELLS}, got {cell!r}")
+    return cell
+
+
+def _check_positive_int(name: str, value) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
+    if value < 1:
+        raise ValueError(f"{name} must be positive, got {value}")
+    return int(value)
+
+
+def step(cell: str) -> Step:
+    """The pure step ``h_next = step(params, h, x)`` of a cell named in :data:`CELLS`."""
+    return _STEPS[_check_cell(cell)]
+
+
+def state_size(cell: str, hidden_size: int) -> int:
+    """Length of the state vector: ``hidden_size``, or ``2 * hidden_size`` for the LSTM's (c, h)."""
+    _check_cell(cell)
+    hidden_size = _check_positive_int("hidden_size", hidden_size)
+    return 2 * hidden_size if cell == "lstm" else hidden_size
+
+
+def output(cell: str, state: jax.Array) -> jax.Array:
+    """The part of the state the readout sees: h (the second half of the LSTM's (c, h))."""
+    return jnp.split(state, 2, axis=-1)[1] if _check_cell(cell) == "lstm" else state
+
+
+def init(cell: str, key: jax.Array, *, input_size: int, hidden_size: int) -> Params:
+    """Initial parameters: W orthogonal, U ~ N(0, 1/m), biases 0 (remembering gates +1)."""
+    _check_cell(cell)
+    m = _check_positive_int("input_size", input_size)
+    n = _check_positive_int("hidden_size", hidden_size)
+    params = {}
+    for gate, k in zip(_GATES[cell], jax.random.split(key, len(_GATES[cell]))):
+        suffix = f"_{gate}" if gate else ""
+        k_w, k_u = jax.random.split(k)
+        params[f"W{suffix}"] = jax.nn.initializers.orthogonal()(k_w, (n, n))
+        params[f"U{suffix}"] = jax.random.normal(k_u, (n, m)) / np.sqrt(m)
+        params[f"b{suffix}"] = jnp.full((n,), _GATE_BIAS.get(gate, 0.0), dtype=jnp.float32)
+    return params
+
+
+def run(cell: str, params: Params, inputs: jax.Array, mask: jax.Array | None = None,
+        initial: jax.Array | None = None) -> jax.Array:
+    """All states h_1 … h_T for inputs of shape (T, m), by ``lax.scan``; shape (T, state size).
+
+    Where ``mask[t]`` is False (padding) the state is held: h_t = h_{t−1}.
+    """
+    update = step(cell)
+    inputs = jnp.asarray(inputs)
+    if inputs.ndim != 2:
+        raise ValueError(f"inputs must have shape (T, input_size), got {inputs.shape}")
+    n = next(value for name, value in params.items() if name.startswith("W")).shape[0]
+    h0 = jnp.zeros(state_size(cell, n)) if initial is None else jnp.asarray(initial)
+    mask = jnp.ones(inputs.shape[0], bool) if mask is None else jnp.asarray(mask, bool)
+    if mask.shape != inputs.shape[:1]:
+        raise ValueError(f"mask must have shape {inputs.shape[:1]}, got {mask.shape}")
+
+    def advance(h, xm):
+        x, keep = xm
+        h_next = jnp.where(keep, update(params, h, x), h)
+        return h_next, h_next
+
+    return jax.lax.scan(advance, h0, (inputs, mask))[1]
+
+
+class Cell(nnx.Module):
+    """A recurrent cell as an NNX module; ``params`` holds the dict the pure step takes."""
+
+    def __init__(self, cell: str, *, input_size: int, hidden_size: int, rngs: nnx.Rngs):
+        self.kind = _check_cell(cell)
+        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
+        self.params = nnx.Param(init(cell, rngs.params(), input_size=input_size, hidden_size=hidden_size))
+
+    def __call__(self, h: jax.Array, x: jax.Array) -> jax.Array:
+        return step(self.kind)(self.params.get_value(), h, x)
+
+
+class Classifier(nnx.Module):
+    """Embedding → recurrent cell over the review → one logit w·h_T + b from the last state."""
+
+    def __init__(self, cell: str, *, vocab_size: int, embed_size: int, hidden_size: int, rngs: nnx.Rngs):
+        vocab_size = _check_positive_int("vocab_size", vocab_size)
+        embed_size = _check_positive_int("embed_size", embed_size)
+        self.embedding = nnx.Embed(vocab_size, embed_size, rngs=rngs)
+        self.cell = Cell(cell, input_size=embed_size, hidden_size=hidden_size, rngs=rngs)
+        self.readout = nnx.Linear(hidden_size, 1, rngs=rngs)
+
+    @property
+    def kind(self) -> str:
+        return self.cell.kind
+
+    def transition(self) -> Callable[[jax.Array, jax.Array], jax.Array]:
+        """The trained map (h, x) ↦ h' as a pure function of arrays (parameters captured now)."""
+        params, update = self.cell.params.get_value(), step(self.kind)
+        return lambda h, x: update(params, h, x)
+
+    def autonomous(self) -> Callable[[jax.Array], jax.Array]:
+        """F(h) = h' with the input held at zero: the map whose fixed points we seek."""
+        transition, zero = self.transition(), jnp.zeros(self.embedding.features)
+        return lambda h: transition(h, zero)
+
+    def readout_direction(self) -> np.ndarray:
+        """The readout weights w as a vector in state space (zero on the LSTM's cell state c)."""
+        w = np.asarray(self.readout.kernel[...][:, 0])
+        return np.concatenate([np.zeros_like(w), w]) if self.kind == "lstm" else w
+
+    def embed(self, tokens: jax.Array) -> jax.Array:
+        """Word vectors x_t for token ids; the padding id maps to x = 0."""
+        tokens = jnp.asarray(tokens)
+        return jnp.where((tokens != PAD)[..., None], self.embedding(tokens), 0.0)
+
+    def states(self, tokens: jax.Array) -> jax.Array:
+        """Hidden-state trajectories for token ids of shape (N, T): shape (N, T, state size)."""
+        tokens = _check_tokens(tokens)
+        params = self.cell.params.get_value()
+        return jax.vmap(lambda x, m: run(self.kind, params, x, m))(self.embed(tokens), tokens != PAD)
+
+    def logit(self, states: jax.Array) -> jax.Array:
+        """Readout w·h + b of states of any leading shape."""
+        return self.readout(output(self.kind, states))[..., 0]
+
+    def __call__(self, tokens: jax.Array) -> jax.Array:
+        """One logit per review (positive sentiment when > 0)."""
+        return self.logit(self.states(tokens)[:, -1])
+
+
+def _check_tokens(tokens) -> jax.Array:
+    tokens = jnp.asarray(tokens)
+    if tokens.ndim != 2 or not jnp.issubdtype(tokens.dtype, jnp.integer):
+        raise ValueError(f"tokens must be an integer array of shape (reviews, T), got {tokens.dtype} {tokens.shape}")
+    return tokens
+
+
+def loss(model: Classifier, tokens: jax.Array, labels: jax.Array) -> jax.Array:
+    """Mean binary cross-entropy of the logits against labels in {0, 1}."""
+    return optax.sigmoid_binary_cross_entropy(model(tokens), labels).mean()
+
+
+@nnx.jit
+def _predict(model: Classifier, tokens: jax.Array) -> jax.Array:
+    return model(tokens) > 0
+
+
+def predict(model: Classifier, tokens, *, batch_size: int = 1024) -> np.ndarray:
+    """Predicted labels (1 = positive) for token ids of shape (N, T), in batches."""
+    tokens = np.asarray(_check_tokens(tokens))
+    batch_size = _check_positive_int("batch_size", batch_size)
+    return np.concatenate([np.asarray(_predict(model, tokens[i:i + batch_size]))
+                           for i in range(0, len(tokens), batch_size)]).astype(int)
+
+
+def accuracy(model: Classifier, tokens, labels) -> float:
+    """Fraction of reviews classified correctly."""
+    labels = np.asarray(labels)
+    if labels.shape != (np.shape(tokens)[0],):
+        raise ValueError(f"labels must have shape ({np.shape(tokens)[0]},), got {labels.shape}")
+    return float(np.mean(predict(model, tokens) == labels))
+
+
+def train(model: Classifier, tokens, labels, *, steps: int, batch_size: int = 64,
+          learning_rate: float = 3e-3, embedding_decay: float = 0.0, seed: int = 0,
+          chunk: int = 100) -> np.ndarray:
+    """Fit ``model`` in place with Adam on random minibatches; return the loss at every step.
+
+    ``embedding_decay`` is AdamW's decoupled weight decay on the word vectors only: words the
+    loss does not need (neutral ones) are pulled to x = 0. The steps run ``chunk`` at a time inside one jitted ``lax.scan`` (gradients clipped to
+    global norm 1), with a progress bar over chunks.
+    """
+    tokens = _check_tokens(tokens)
+    labels = jnp.asarray(labels, jnp.float32)
+    if labels.shape != tokens.shape[:1]:
+        raise ValueError(f"labels must have shape {tokens.shape[:1]}, got {labels.shape}")
+    steps = _check_positive_int("steps", steps)
+    batch_size = _check_positive_int("batch_size", batch_size)
+    chunk = _check_positive_int("chunk", chunk)
+    if not learning_rate > 0:
+        raise ValueError(f"learning_rate must be positive, got {learning_rate}")
+    if not embedding_decay >= 0:
+        raise ValueError(f"embedding_decay must be non-negative, got {embedding_decay}")
+    graphdef, params = nnx.split(model)
+    is_embedding = jax.tree_util.tree_map_with_path(lambda path, _: "embedding" in jax.tree_util.keystr(path), params)
+    optimizer = optax.chain(optax.clip_by_global_norm(1.0),
+                            optax.adamw(learning_rate, weight_decay=embedding_decay, mask=is_embedding))
+    opt_state = optimizer.init(params)
+
+    def one_step(carry, key):
+        params, opt_state = carry
+        batch = jax.random.randint(key, (batch_size,), 0, tokens.shape[0])
+        value, grads = jax.value_and_grad(
+            lambda p: loss(nnx.merge(graphdef, p), tokens[batch], labels[batch]))(params)
+        updates, opt_state = optimizer.update(grads, opt_state, params)
+        return (optax.apply_updates(params, updates), opt_state), value
+
+    @jax.jit
+    def run_chunk(params, opt_state, keys):
+        return jax.lax.scan(one_step, (params, opt_state), keys)
+
+    keys = jax.random.split(runtime.key(seed), steps)
+    losses = []
+    for start in runtime.progress(range(0, steps, chunk), desc=f"training {model.kind}",
+                                  total=-(-steps // chunk)):
+        (params, opt_state), values = run_chunk(params, opt_state, keys[start:start + chunk])
+        losses.append(np.asarray(values))
+    nnx.update(model, params)
+    history = np.concatenate(losses)
+    if not np.all(np.isfinite(history)):
+        raise FloatingPointError("training diverged (non-finite loss); lower learning_rate")
+    return history

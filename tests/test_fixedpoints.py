@@ -1,0 +1,153 @@
+"""Fixed points, linearization and the reduced integrator, on systems whose answers are known."""
+
+import itertools
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from scipy.optimize import brentq
+
+from neurotheory import fixedpoints as fps
+from neurotheory import rnn, runtime
+
+
+def line_map():
+    """F(h) = A h + b with A = P + ½(I − P), P the projector on u: fixed points h = c u + 2 b⊥
+    for b ⊥ u, a line of them along u (eigenvalues 1 and ½)."""
+    u = jnp.array([1.0, 2.0, -1.0, 0.5]) / jnp.sqrt(6.25)
+    projector = jnp.outer(u, u)
+    a = projector + 0.5 * (jnp.eye(4) - projector)
+    b = jnp.array([0.3, -0.2, 0.1, 0.4])
+    b = b - (b @ u) * u
+    return (lambda h: a @ h + b), u, 2 * b
+
+
+@pytest.mark.parametrize("method, tol", [("levenberg-marquardt", 1e-10), ("adam", 1e-8)])
+def test_finds_a_line_of_fixed_points(method, tol):
+    step, u, offset = line_map()
+    candidates = jax.random.normal(runtime.key(0), (64, 4))
+    result = fps.find_fixed_points(step, candidates, tol=tol, max_iters=5000, method=method,
+                                   learning_rate=3e-2)
+    assert result.points.shape == (64, 4) and result.speed.shape == (64,)
+    assert result.converged.all()
+    assert np.all(result.speed < tol)
+    off_line = result.points - offset - np.outer(result.points @ np.asarray(u), u)
+    # ‖F(h) − h‖ = ½ ‖h⊥ − 2b‖ = √(2q), so the distance from the line is at most 2 √(2 tol).
+    assert np.linalg.norm(off_line, axis=1).max() < 2 * np.sqrt(2 * tol) + 1e-5
+    spread = fps.principal_components(result.points)
+    assert spread.explained[0] > 0.999
+
+
+def test_finds_the_fixed_points_of_a_tanh_network():
+    """F(h) = tanh(2 h) unit by unit: fixed points are every h ∈ {0, −h*, h*}³, h* = tanh(2 h*)."""
+    h_star = brentq(lambda h: np.tanh(2 * h) - h, 0.5, 1.0)
+    known = np.array(list(itertools.product([-h_star, 0.0, h_star], repeat=3)))
+    candidates = jax.random.uniform(runtime.key(1), (400, 3), minval=-1.5, maxval=1.5)
+    result = fps.find_fixed_points(lambda h: jnp.tanh(2 * h), candidates, tol=1e-12, max_iters=100)
+    assert result.converged.mean() > 0.95
+    found = result.points[result.converged]
+    distance = np.linalg.norm(found[:, None] - known[None], axis=-1).min(axis=1)
+    assert distance.max() < 1e-5
+    distinct = fps.unique(found, 1e-3)
+    assert len(distinct) == 27
+    lin = fps.linearize(lambda h: jnp.tanh(2 * h), distinct)
+    # J = diag(2 (1 − tanh² (2h))): 2 at h = 0 (unstable), 2 (1 − h*²) < 1 at ±h* (stable).
+    expected = np.sort(2 * (1 - np.tanh(2 * distinct) ** 2), axis=1)[:, ::-1]
+    np.testing.assert_allclose(np.abs(lin.eigenvalues), expected, rtol=1e-4)
+
+
+def test_linearize_matches_finite_differences_and_is_an_eigendecomposition():
+    params = rnn.init("gru", runtime.key(2), input_size=3, hidden_size=6)
+    step = lambda h: rnn.gru_step(params, h, jnp.zeros(3))
+    points = jax.random.normal(runtime.key(3), (5, 6)) * 0.5
+    lin = fps.linearize(step, points)
+    eps = 1e-3
+    for k, h in enumerate(np.asarray(points, dtype=np.float64)):
+        columns = [(np.asarray(step(jnp.asarray(h + eps * e, jnp.float32)), np.float64)
+                    - np.asarray(step(jnp.asarray(h - eps * e, jnp.float32)), np.float64)) / (2 * eps)
+                   for e in np.eye(6)]
+        np.testing.assert_allclose(lin.jacobians[k], np.stack(columns, axis=1), atol=2e-3)
+    j = lin.jacobians.astype(np.float64)
+    lam = lin.eigenvalues
+    np.testing.assert_allclose(j @ lin.right, lin.right * lam[:, None, :], atol=1e-8)
+    np.testing.assert_allclose(lin.left @ j, lam[:, :, None] * lin.left, atol=1e-8)
+    np.testing.assert_allclose(lin.left @ lin.right, np.broadcast_to(np.eye(6), (5, 6, 6)), atol=1e-8)
+    assert np.all(np.diff(np.abs(lam), axis=1) <= 1e-12)
+
+
+def test_unique_removes_duplicates_in_order():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(5, 3)) * 10
+    copies = np.concatenate([base, base + 1e-6 * rng.normal(size=base.shape), base[::-1]])
+    kept, index = fps.unique(copies, 1e-3, return_index=True)
+    np.testing.assert_array_equal(index, np.arange(5))
+    np.testing.assert_array_equal(kept, base)
+    assert len(fps.unique(copies, 0.0)) == 10  # exact copies (the reversed block) only
+
+
+def test_time_constants_and_integrator():
+    tau = np.array([1.0, 10.0, 100.0])
+    np.testing.assert_allclose(fps.time_constants(np.exp(-1 / tau)), tau, rtol=1e-10)
+    assert np.isinf(fps.time_constants(np.array([1.0]))[0])
+    drive = np.random.default_rng(1).normal(size=(4, 7))
+    mask = np.arange(7) < np.array([7, 5, 1, 3])[:, None]
+    decay = 0.9
+    expected = []
+    for d, m in zip(drive, mask):
+        s = 2.0
+        for value in d[m]:
+            s = decay * s + value
+        expected.append(s)
+    np.testing.assert_allclose(fps.integrate(drive, decay, mask=mask, initial=2.0), expected, rtol=1e-5)
+
+
+def test_input_drive_projects_the_input_effect():
+    a = jnp.diag(jnp.array([1.0, 0.5]))
+    b = jnp.array([[2.0, 0.0], [0.0, 3.0]])
+    step = lambda h, x: a @ h + b @ x
+    drive = fps.input_drive(step, jnp.zeros(2), jnp.eye(2), jnp.array([1.0, 0.0]))
+    np.testing.assert_allclose(drive, [2.0, 0.0])
+
+
+def test_sample_states_draws_from_trajectories():
+    trajectories = jnp.arange(24.0).reshape(2, 3, 4)
+    picked = np.asarray(fps.sample_states(trajectories, 10, key=runtime.key(0)))
+    rows = np.asarray(trajectories).reshape(-1, 4)
+    assert all((rows == p).all(axis=1).any() for p in picked)
+
+
+def test_bad_inputs_get_clear_errors():
+    step = lambda h: 0.5 * h
+    with pytest.raises(ValueError, match="candidates"):
+        fps.find_fixed_points(step, jnp.ones(3))
+    with pytest.raises(ValueError, match="candidates"):
+        fps.find_fixed_points(step, jnp.full((2, 3), jnp.nan))
+    with pytest.raises(TypeError, match="candidates"):
+        fps.find_fixed_points(step, jnp.ones((2, 3), int))
+    with pytest.raises(ValueError, match="step"):
+        fps.find_fixed_points(lambda h: h[:2], jnp.ones((2, 3)))
+    with pytest.raises(TypeError, match="step"):
+        fps.find_fixed_points("tanh", jnp.ones((2, 3)))
+    with pytest.raises(ValueError, match="tol"):
+        fps.find_fixed_points(step, jnp.ones((2, 3)), tol=0.0)
+    with pytest.raises(ValueError, match="method"):
+        fps.find_fixed_points(step, jnp.ones((2, 3)), method="newton")
+    with pytest.raises(ValueError, match="max_iters"):
+        fps.find_fixed_points(step, jnp.ones((2, 3)), max_iters=0)
+    with pytest.raises(ValueError, match="points"):
+        fps.unique(np.ones(3), 0.1)
+    with pytest.raises(ValueError, match="x must"):
+        fps.principal_components(np.ones(3))
+    with pytest.raises(ValueError, match="mask"):
+        fps.integrate(np.ones((2, 3)), 0.9, mask=np.ones(3, bool))
+    with pytest.raises(ValueError, match="point and direction"):
+        fps.input_drive(lambda h, x: h, jnp.zeros(2), jnp.eye(2), jnp.zeros(3))
+
+
+def test_batched_search_matches_all_at_once():
+    step = lambda h: jnp.tanh(2 * h)
+    candidates = jax.random.normal(runtime.key(4), (10, 3))
+    whole = fps.find_fixed_points(step, candidates)
+    sliced = fps.find_fixed_points(step, candidates, batch_size=4)
+    np.testing.assert_allclose(whole.points, sliced.points, atol=1e-6)

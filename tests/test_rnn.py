@@ -1,0 +1,100 @@
+"""Recurrent cells, the NNX classifier and its training."""
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+from flax import nnx
+
+from neurotheory import rnn, runtime
+
+
+@pytest.mark.parametrize("cell", rnn.CELLS)
+def test_every_cell_steps_a_state_and_is_differentiable(cell):
+    params = rnn.init(cell, runtime.key(0), input_size=3, hidden_size=5)
+    n = rnn.state_size(cell, 5)
+    assert n == (10 if cell == "lstm" else 5)
+    h = jax.random.normal(runtime.key(1), (n,)) * 0.3
+    x = jnp.ones(3)
+    h_next = rnn.step(cell)(params, h, x)
+    assert h_next.shape == (n,) and bool(jnp.all(jnp.isfinite(h_next)))
+    jac = jax.jacfwd(lambda s: rnn.step(cell)(params, s, x))(h)
+    assert jac.shape == (n, n) and bool(jnp.all(jnp.isfinite(jac)))
+    batched = jax.vmap(lambda p: rnn.step(cell)(p, h, x))(
+        jax.vmap(lambda k: rnn.init(cell, k, input_size=3, hidden_size=5))(jax.random.split(runtime.key(2), 4)))
+    assert batched.shape == (4, n)
+
+
+def test_cells_follow_their_equations():
+    key = runtime.key(3)
+    h, x = jnp.array([0.2, -0.4]), jnp.array([1.0, 0.5, -1.0])
+    p = rnn.init("vanilla", key, input_size=3, hidden_size=2)
+    np.testing.assert_allclose(rnn.vanilla_step(p, h, x), jnp.tanh(p["W"] @ h + p["U"] @ x + p["b"]), rtol=1e-6)
+    p = rnn.init("gru", key, input_size=3, hidden_size=2)
+    p["b_z"] = jnp.full(2, 50.0)  # update gate shut: the GRU keeps its state
+    np.testing.assert_allclose(rnn.gru_step(p, h, x), h, atol=1e-6)
+    p = rnn.init("ugrnn", key, input_size=3, hidden_size=2)
+    p["b_g"] = jnp.full(2, -50.0)  # gate open: the UGRNN is a vanilla RNN on its candidate
+    np.testing.assert_allclose(rnn.ugrnn_step(p, h, x), jnp.tanh(p["W_c"] @ h + p["U_c"] @ x + p["b_c"]), atol=1e-6)
+    p = rnn.init("lstm", key, input_size=3, hidden_size=2)
+    state = jnp.concatenate([jnp.array([0.5, -0.5]), h])
+    sig = jax.nn.sigmoid
+    gates = {g: p[f"W_{g}"] @ h + p[f"U_{g}"] @ x + p[f"b_{g}"] for g in "ifgo"}
+    c = sig(gates["f"]) * state[:2] + sig(gates["i"]) * jnp.tanh(gates["g"])
+    np.testing.assert_allclose(rnn.lstm_step(p, state, x), jnp.concatenate([c, sig(gates["o"]) * jnp.tanh(c)]), rtol=1e-6)
+    np.testing.assert_allclose(rnn.output("lstm", state), h)
+
+
+def test_padding_holds_the_state_and_the_readout_sees_the_last_word():
+    model = rnn.Classifier("gru", vocab_size=20, embed_size=4, hidden_size=6, rngs=nnx.Rngs(0))
+    tokens = jnp.array([[5, 7, 9, 0, 0], [5, 7, 9, 11, 3]])
+    states = model.states(tokens)
+    assert states.shape == (2, 5, 6)
+    np.testing.assert_allclose(states[0, 3:], jnp.broadcast_to(states[0, 2], (2, 6)))
+    np.testing.assert_allclose(states[0, :3], states[1, :3], rtol=1e-6)
+    short = model(tokens[:1, :3])
+    np.testing.assert_allclose(model(tokens)[0], short[0], rtol=1e-5)
+    np.testing.assert_allclose(model.autonomous()(states[0, 2]), model.transition()(states[0, 2], jnp.zeros(4)))
+
+
+def test_lstm_readout_direction_ignores_the_cell_state():
+    model = rnn.Classifier("lstm", vocab_size=10, embed_size=3, hidden_size=4, rngs=nnx.Rngs(1))
+    w = model.readout_direction()
+    assert w.shape == (8,) and np.all(w[:4] == 0)
+    state = jax.random.normal(runtime.key(4), (8,))
+    np.testing.assert_allclose(model.logit(state) - model.logit(jnp.zeros(8)), w @ state, rtol=1e-5)
+
+
+def test_training_learns_a_simple_sentiment_rule():
+    """Reviews of tokens 2..9: label = more 2s than 3s. A vanilla RNN learns it."""
+    rng = runtime.rng(0)
+    tokens = rng.integers(2, 10, size=(2000, 12)).astype(np.int32)
+    labels = ((tokens == 2).sum(1) > (tokens == 3).sum(1)).astype(np.int32)
+    model = rnn.Classifier("vanilla", vocab_size=10, embed_size=4, hidden_size=8, rngs=nnx.Rngs(0))
+    before = rnn.accuracy(model, tokens, labels)
+    losses = rnn.train(model, tokens, labels, steps=300, batch_size=64, learning_rate=1e-2, chunk=150)
+    assert losses.shape == (300,)
+    assert losses[-50:].mean() < 0.5 * losses[:10].mean()
+    assert rnn.accuracy(model, tokens, labels) > max(0.85, before + 0.2)
+
+
+def test_bad_inputs_get_clear_errors():
+    with pytest.raises(ValueError, match="cell"):
+        rnn.step("transformer")
+    with pytest.raises(ValueError, match="hidden_size"):
+        rnn.init("gru", runtime.key(0), input_size=3, hidden_size=0)
+    with pytest.raises(TypeError, match="input_size"):
+        rnn.init("gru", runtime.key(0), input_size=2.5, hidden_size=3)
+    model = rnn.Classifier("gru", vocab_size=10, embed_size=3, hidden_size=4, rngs=nnx.Rngs(0))
+    with pytest.raises(ValueError, match="tokens"):
+        model(jnp.ones((2, 3)))
+    with pytest.raises(ValueError, match="tokens"):
+        model(jnp.ones(3, int))
+    with pytest.raises(ValueError, match="labels"):
+        rnn.train(model, np.ones((4, 3), int), np.ones(5), steps=1)
+    with pytest.raises(ValueError, match="learning_rate"):
+        rnn.train(model, np.ones((4, 3), int), np.ones(4), steps=1, learning_rate=0.0)
+    with pytest.raises(ValueError, match="labels"):
+        rnn.accuracy(model, np.ones((4, 3), int), np.ones(3))
+    with pytest.raises(ValueError, match="inputs"):
+        rnn.run("gru", rnn.init("gru", runtime.key(0), input_size=3, hidden_size=4), jnp.ones(3))

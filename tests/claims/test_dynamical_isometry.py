@@ -5,16 +5,13 @@ networks; its variance grows like L/p (Gaussian), L(1/p − 1) (orthogonal hard-
 L (orthogonal ReLU); and networks with an isometric Jacobian train faster than ReLU networks.
 """
 
-import importlib
-
 import numpy as np
 import pytest
 from flax import nnx
 
-from neurotheory import meanfield as mf
-from neurotheory import spectra
+from neurotheory import data, meanfield as mf, spectra
 
-synthetic_cifar10 = importlib.import_module("neurotheory.data.cifar10").synthetic_cifar10
+synthetic_cifar10 = data.synthetic_cifar10
 
 
 @pytest.mark.parametrize("phi", ["tanh", "hard_tanh", "erf", "relu"])

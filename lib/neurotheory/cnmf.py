@@ -37,7 +37,7 @@ import numpy as np
 from jax.scipy.linalg import cho_factor, cho_solve
 from scipy.optimize import linear_sum_assignment
 
-from neurotheory import runtime
+from neurotheory import checks, runtime
 
 METHODS = ("mu", "hals", "anls")
 EPS = 1e-12
@@ -55,7 +55,7 @@ def shift_stack(H: jax.Array, n_lags: int) -> jax.Array:
     """
     if H.ndim != 2:
         raise ValueError(f"H must be 2-dimensional (K, T), got shape {H.shape}")
-    _check_positive_int(n_lags, "n_lags")
+    checks.integer("n_lags", n_lags)
     K, T = H.shape
     padded = jnp.concatenate([jnp.zeros((K, n_lags), H.dtype), H], axis=1)
     return jax.vmap(lambda l: jax.lax.dynamic_slice_in_dim(padded, n_lags - l, T, axis=1))(
@@ -134,14 +134,6 @@ def _check_data(X) -> np.ndarray:
     if not np.any(X > 0):
         raise ValueError("X is all zeros; there is nothing to factorize")
     return X
-
-
-def _check_positive_int(value, name: str) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return int(value)
 
 
 def _check_penalty(value, name: str) -> float:
@@ -452,8 +444,8 @@ def initialize(X: np.ndarray, n_components: int, n_lags: int, seed: int) -> tupl
     X̂ → αX̂ with α = ⟨X, X̂⟩ / ‖X̂‖² (the best single scale); W and H each take √α.
     """
     X = _check_data(X)
-    n_components = _check_positive_int(n_components, "n_components")
-    n_lags = _check_positive_int(n_lags, "n_lags")
+    n_components = checks.integer("n_components", n_components)
+    n_lags = checks.integer("n_lags", n_lags)
     N, T = X.shape
     key_W, key_H = jax.random.split(runtime.key(seed))
     W = jax.random.uniform(key_W, (n_lags, N, n_components))
@@ -483,9 +475,9 @@ def fit(X, n_components: int, n_lags: int, *, method: str = "hals", max_iter: in
     every method the same starting point; ``W_init``/``H_init`` override it.
     """
     X = _check_data(X)
-    n_components = _check_positive_int(n_components, "n_components")
-    n_lags = _check_positive_int(n_lags, "n_lags")
-    max_iter = _check_positive_int(max_iter, "max_iter")
+    n_components = checks.integer("n_components", n_components)
+    n_lags = checks.integer("n_lags", n_lags)
+    max_iter = checks.integer("max_iter", max_iter)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     N, T = X.shape
@@ -555,7 +547,7 @@ def synthetic_sequences(n_neurons: int = 100, n_components: int = 3, n_lags: int
     """
     for name, value in (("n_neurons", n_neurons), ("n_components", n_components), ("n_lags", n_lags),
                         ("n_time", n_time)):
-        _check_positive_int(value, name)
+        checks.integer(name, value)
     if n_lags >= n_time:
         raise ValueError(f"n_lags must be smaller than n_time={n_time}, got {n_lags}")
     if not participation > 0:

@@ -30,28 +30,10 @@ import numpy as np
 import optax
 from flax import nnx
 
-from neurotheory import runtime
+from neurotheory import checks, runtime
 
 
 # ----------------------------------------------------------------------------- validation
-
-def _positive_int(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
-
-
-def _positive_float(name: str, value, *, allow_zero: bool = False) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    value = float(value)
-    if not np.isfinite(value) or value < 0 or (value == 0 and not allow_zero):
-        kind = "non-negative" if allow_zero else "positive"
-        raise ValueError(f"{name} must be a finite {kind} number, got {value}")
-    return value
-
 
 def _array(name: str, value, *, ndim: int | None = None, positive: bool = False,
            non_negative: bool = False) -> np.ndarray:
@@ -85,7 +67,7 @@ def mode_strength(t, s, a0, tau: float = 1.0) -> np.ndarray:
     t = _array("t", t, non_negative=True)
     s = _array("s", s, positive=True)
     a0 = _array("a0", a0, positive=True)
-    tau = _positive_float("tau", tau)
+    tau = checks.number("tau", tau)
     decay = np.exp(-2.0 * s * t / tau)          # divided through by e^{2st/τ}: no overflow
     return s / (1.0 - decay + (s / a0) * decay)
 
@@ -100,7 +82,7 @@ def shallow_mode_strength(t, s, a0, tau: float = 1.0) -> np.ndarray:
     t = _array("t", t, non_negative=True)
     s = _array("s", s, positive=True)
     a0 = _array("a0", a0, non_negative=True)
-    tau = _positive_float("tau", tau)
+    tau = checks.number("tau", tau)
     return s + (a0 - s) * np.exp(-t / tau)
 
 
@@ -140,9 +122,9 @@ def deep_mode_strength(t, s, a0, n_hidden_layers: int = 1, tau: float = 1.0,
     t = _array("t", t, non_negative=True)
     s = _array("s", s, positive=True)
     a0 = _array("a0", a0, positive=True)
-    n_layers = _positive_int("n_hidden_layers", n_hidden_layers, minimum=0) + 1
-    tau = _positive_float("tau", tau)
-    n_steps = _positive_int("n_steps", n_steps)
+    n_layers = checks.integer("n_hidden_layers", n_hidden_layers, minimum=0) + 1
+    tau = checks.number("tau", tau)
+    n_steps = checks.integer("n_steps", n_steps)
     t, s, a0 = np.broadcast_arrays(t, s, a0)
     with jax.enable_x64(True):
         a = _integrate_log_strength(jnp.asarray(t), jnp.asarray(s), jnp.asarray(a0), tau,
@@ -160,8 +142,8 @@ def half_learning_time(s, a0, n_hidden_layers: int = 1, tau: float = 1.0) -> np.
     """
     s = _array("s", s, positive=True)
     a0 = _array("a0", a0, positive=True)
-    n_layers = _positive_int("n_hidden_layers", n_hidden_layers, minimum=0) + 1
-    tau = _positive_float("tau", tau)
+    n_layers = checks.integer("n_hidden_layers", n_hidden_layers, minimum=0) + 1
+    tau = checks.number("tau", tau)
     if np.any(a0 >= s / 2):
         raise ValueError("a0 must be below s/2 for a half-learning time")
     if n_layers == 2:
@@ -192,7 +174,7 @@ class Dataset:
 
 def one_hot_inputs(n_items: int) -> np.ndarray:
     """√P·I: one input unit per item, scaled so the input correlation Σ_x is the identity."""
-    n_items = _positive_int("n_items", n_items)
+    n_items = checks.integer("n_items", n_items)
     return np.sqrt(n_items) * np.eye(n_items)
 
 
@@ -250,6 +232,17 @@ def eight_items() -> Dataset:
                    tuple(_EIGHT_ITEMS[i] for i in items))
 
 
+def _tree(depth, branching, n_features, flip) -> tuple[int, int, int, float]:
+    """Checked parameters of a branching diffusion: flip probability in [0, 1/2]."""
+    depth = checks.integer("depth", depth)
+    branching = checks.integer("branching", branching, minimum=2)
+    n_features = checks.integer("n_features", n_features)
+    flip = checks.number("flip", flip, allow_zero=True)
+    if flip > 0.5:
+        raise ValueError(f"flip must be at most 0.5, got {flip}")
+    return depth, branching, n_features, flip
+
+
 def branching_diffusion(depth: int, branching: int, n_features: int, flip: float,
                         seed: int = 0) -> np.ndarray:
     """Features of the leaves of a tree, each made by a diffusion down it (the paper's generative model).
@@ -258,12 +251,7 @@ def branching_diffusion(depth: int, branching: int, n_features: int, flip: float
     value and flips its sign with probability ``flip``. Returns the branching**depth leaves
     × ``n_features`` matrix of ±1, leaves in depth-first order.
     """
-    depth = _positive_int("depth", depth)
-    branching = _positive_int("branching", branching, minimum=2)
-    n_features = _positive_int("n_features", n_features)
-    flip = _positive_float("flip", flip, allow_zero=True)
-    if flip > 0.5:
-        raise ValueError(f"flip must be at most 0.5, got {flip}")
+    depth, branching, n_features, flip = _tree(depth, branching, n_features, flip)
     generator = runtime.rng(seed)
     values = generator.choice([-1.0, 1.0], size=(1, n_features))
     for _ in range(depth):
@@ -297,12 +285,7 @@ def hierarchy_singular_values(depth: int, branching: int, flip: float,
     With eigenvalue λ_k, Σ_yx = Yᵀ/√P has singular values s_k → √(n_features λ_k / P).
     Returns (s_k for k = 0 … D, multiplicities).
     """
-    depth = _positive_int("depth", depth)
-    B = _positive_int("branching", branching, minimum=2)
-    n_features = _positive_int("n_features", n_features)
-    flip = _positive_float("flip", flip, allow_zero=True)
-    if flip > 0.5:
-        raise ValueError(f"flip must be at most 0.5, got {flip}")
+    depth, B, n_features, flip = _tree(depth, branching, n_features, flip)
     rho2 = (1.0 - 2.0 * flip) ** 2
     D, P = depth, B ** depth
 
@@ -469,12 +452,12 @@ def train_deep_linear(X, Y, hidden: int, *, lr: float, steps: int, init_scale: f
     be a multiple of ``record_every`` (records at steps 0, record_every, …, steps).
     """
     X, Y = _check_data(X, Y)
-    hidden = _positive_int("hidden", hidden)
-    lr = _positive_float("lr", lr)
-    steps = _positive_int("steps", steps)
-    init_scale = _positive_float("init_scale", init_scale, allow_zero=initial_weights is not None)
-    n_hidden_layers = _positive_int("n_hidden_layers", n_hidden_layers, minimum=0)
-    record_every = _positive_int("record_every", record_every)
+    hidden = checks.integer("hidden", hidden)
+    lr = checks.number("lr", lr)
+    steps = checks.integer("steps", steps)
+    init_scale = checks.number("init_scale", init_scale, allow_zero=initial_weights is not None)
+    n_hidden_layers = checks.integer("n_hidden_layers", n_hidden_layers, minimum=0)
+    record_every = checks.integer("record_every", record_every)
     if steps % record_every:
         raise ValueError(f"steps ({steps}) must be a multiple of record_every ({record_every})")
     sizes = [X.shape[1]] + [hidden] * n_hidden_layers + [Y.shape[1]]
@@ -513,8 +496,8 @@ def decoupled_weights(modes: Modes, hidden: int, a0, n_hidden_layers: int = 1,
     each follows :func:`deep_mode_strength` exactly (for whitened inputs).
     """
     _check_modes(modes)
-    hidden = _positive_int("hidden", hidden)
-    n_hidden_layers = _positive_int("n_hidden_layers", n_hidden_layers, minimum=0)
+    hidden = checks.integer("hidden", hidden)
+    n_hidden_layers = checks.integer("n_hidden_layers", n_hidden_layers, minimum=0)
     k = modes.s.shape[0]
     a0 = np.broadcast_to(_array("a0", a0, positive=True), (k,))
     if n_hidden_layers and hidden < k:
@@ -530,7 +513,7 @@ def decoupled_weights(modes: Modes, hidden: int, a0, n_hidden_layers: int = 1,
 
 def hidden_representations(weights: Sequence, X, layer: int = 1) -> np.ndarray:
     """h = W_layer ⋯ W_1 x for every input: (…, P, hidden) from weights with leading axes (…)."""
-    layer = _positive_int("layer", layer)
+    layer = checks.integer("layer", layer)
     if layer > len(weights) - 1:
         raise ValueError(f"layer must be a hidden layer, 1 … {len(weights) - 1}, got {layer}")
     X = _array("X", X, ndim=2)
@@ -558,8 +541,8 @@ def predicted_similarity(modes: Modes, a, X, layer: int = 1, n_hidden_layers: in
     on the hidden width or the random initial weights. ``a`` may have leading axes (…, k).
     """
     _check_modes(modes)
-    n_layers = _positive_int("n_hidden_layers", n_hidden_layers) + 1
-    layer = _positive_int("layer", layer)
+    n_layers = checks.integer("n_hidden_layers", n_hidden_layers) + 1
+    layer = checks.integer("layer", layer)
     if layer >= n_layers:
         raise ValueError(f"layer must be 1 … {n_layers - 1}, got {layer}")
     a = _array("a", a, non_negative=True)
@@ -578,7 +561,7 @@ def inductive_projection(similarity, item: int) -> np.ndarray:
     S = _array("similarity", similarity)
     if S.ndim < 2 or S.shape[-1] != S.shape[-2]:
         raise ValueError(f"similarity must be square (…, P, P), got shape {S.shape}")
-    item = _positive_int("item", item, minimum=0)
+    item = checks.integer("item", item, minimum=0)
     if item >= S.shape[-1]:
         raise ValueError(f"item must be below {S.shape[-1]}, got {item}")
     return S[..., item, :] / S[..., item, item][..., None]

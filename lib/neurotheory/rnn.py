@@ -28,7 +28,7 @@ import numpy as np
 import optax
 from flax import nnx
 
-from neurotheory import runtime
+from neurotheory import checks, runtime
 
 CELLS = ("vanilla", "gru", "lstm", "ugrnn")
 PAD = 0
@@ -83,14 +83,6 @@ def _check_cell(cell: str) -> str:
     return cell
 
 
-def _check_positive_int(name: str, value) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < 1:
-        raise ValueError(f"{name} must be positive, got {value}")
-    return int(value)
-
-
 def step(cell: str) -> Step:
     """The pure step ``h_next = step(params, h, x)`` of a cell named in :data:`CELLS`."""
     return _STEPS[_check_cell(cell)]
@@ -99,7 +91,7 @@ def step(cell: str) -> Step:
 def state_size(cell: str, hidden_size: int) -> int:
     """Length of the state vector: ``hidden_size``, or ``2 * hidden_size`` for the LSTM's (c, h)."""
     _check_cell(cell)
-    hidden_size = _check_positive_int("hidden_size", hidden_size)
+    hidden_size = checks.integer("hidden_size", hidden_size)
     return 2 * hidden_size if cell == "lstm" else hidden_size
 
 
@@ -111,8 +103,8 @@ def output(cell: str, state: jax.Array) -> jax.Array:
 def init(cell: str, key: jax.Array, *, input_size: int, hidden_size: int) -> Params:
     """Initial parameters: W orthogonal, U ~ N(0, 1/m), biases 0 (remembering gates +1)."""
     _check_cell(cell)
-    m = _check_positive_int("input_size", input_size)
-    n = _check_positive_int("hidden_size", hidden_size)
+    m = checks.integer("input_size", input_size)
+    n = checks.integer("hidden_size", hidden_size)
     params = {}
     for gate, k in zip(_GATES[cell], jax.random.split(key, len(_GATES[cell]))):
         suffix = f"_{gate}" if gate else ""
@@ -152,7 +144,7 @@ class Cell(nnx.Module):
 
     def __init__(self, cell: str, *, input_size: int, hidden_size: int, rngs: nnx.Rngs):
         self.kind = _check_cell(cell)
-        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
+        self.hidden_size = checks.integer("hidden_size", hidden_size)
         self.params = nnx.Param(init(cell, rngs.params(), input_size=input_size, hidden_size=hidden_size))
 
     def __call__(self, h: jax.Array, x: jax.Array) -> jax.Array:
@@ -163,8 +155,8 @@ class Classifier(nnx.Module):
     """Embedding → recurrent cell over the review → one logit w·h_T + b from the last state."""
 
     def __init__(self, cell: str, *, vocab_size: int, embed_size: int, hidden_size: int, rngs: nnx.Rngs):
-        vocab_size = _check_positive_int("vocab_size", vocab_size)
-        embed_size = _check_positive_int("embed_size", embed_size)
+        vocab_size = checks.integer("vocab_size", vocab_size)
+        embed_size = checks.integer("embed_size", embed_size)
         self.embedding = nnx.Embed(vocab_size, embed_size, rngs=rngs)
         self.cell = Cell(cell, input_size=embed_size, hidden_size=hidden_size, rngs=rngs)
         self.readout = nnx.Linear(hidden_size, 1, rngs=rngs)
@@ -228,7 +220,7 @@ def _predict(model: Classifier, tokens: jax.Array) -> jax.Array:
 def predict(model: Classifier, tokens, *, batch_size: int = 1024) -> np.ndarray:
     """Predicted labels (1 = positive) for token ids of shape (N, T), in batches."""
     tokens = np.asarray(_check_tokens(tokens))
-    batch_size = _check_positive_int("batch_size", batch_size)
+    batch_size = checks.integer("batch_size", batch_size)
     return np.concatenate([np.asarray(_predict(model, tokens[i:i + batch_size]))
                            for i in range(0, len(tokens), batch_size)]).astype(int)
 
@@ -254,9 +246,9 @@ def train(model: Classifier, tokens, labels, *, steps: int, batch_size: int = 64
     labels = jnp.asarray(labels, jnp.float32)
     if labels.shape != tokens.shape[:1]:
         raise ValueError(f"labels must have shape {tokens.shape[:1]}, got {labels.shape}")
-    steps = _check_positive_int("steps", steps)
-    batch_size = _check_positive_int("batch_size", batch_size)
-    chunk = _check_positive_int("chunk", chunk)
+    steps = checks.integer("steps", steps)
+    batch_size = checks.integer("batch_size", batch_size)
+    chunk = checks.integer("chunk", chunk)
     if not learning_rate > 0:
         raise ValueError(f"learning_rate must be positive, got {learning_rate}")
     if not embedding_decay >= 0:

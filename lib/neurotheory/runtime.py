@@ -15,6 +15,8 @@ from typing import Iterable, TypeVar
 import jax
 import numpy as np
 
+from neurotheory import checks
+
 SCALES = ("quick", "standard", "paper")
 DEFAULT_SCALE = "standard"
 ENV_VAR = "NEUROTHEORY_SCALE"
@@ -61,21 +63,14 @@ def key(seed: int) -> jax.Array:
     Split it for independent draws (``jax.random.split(key(seed), n)`` for ``n`` seeds that
     ``vmap`` runs together). NumPy code takes :func:`rng` with the same seed.
     """
-    _check_seed(seed)
+    checks.integer("seed", seed, minimum=0)
     return jax.random.key(seed)
 
 
 def rng(seed: int) -> np.random.Generator:
     """A NumPy generator for the same seed convention as :func:`key`."""
-    _check_seed(seed)
+    checks.integer("seed", seed, minimum=0)
     return np.random.default_rng(seed)
-
-
-def _check_seed(seed: int) -> None:
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
-    if seed < 0:
-        raise ValueError(f"seed must be non-negative, got {seed}")
 
 
 def interactive_frontend() -> bool:

@@ -24,7 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from neurotheory import runtime
+from neurotheory import checks, runtime
 from neurotheory.data.files import cache_dir, fetch, sha256_of, verify
 
 URL = "https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz"
@@ -90,14 +90,6 @@ def tokenize(text: str) -> list[str]:
     return _WORD.findall(text.replace("<br />", " ").lower())
 
 
-def _check_size(name: str, value, minimum: int = 1) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer, got {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, got {value}")
-    return int(value)
-
-
 def pad(sequences: list, max_length: int) -> np.ndarray:
     """Right-pad (and truncate) id sequences to ``max_length``: an int32 array (N, max_length)."""
     out = np.zeros((len(sequences), max_length), dtype=np.int32)
@@ -135,8 +127,8 @@ def imdb(*, vocab_size: int = 20_000, max_length: int = 400, archive: str | Path
     ``vocab_size − 2`` most frequent training words (ties alphabetical); each review keeps
     its first ``max_length`` tokens.
     """
-    vocab_size = _check_size("vocab_size", vocab_size, 3)
-    max_length = _check_size("max_length", max_length)
+    vocab_size = checks.integer("vocab_size", vocab_size, 3)
+    max_length = checks.integer("max_length", max_length)
     path = fetch(URL, sha256, FILENAME) if archive is None else verify(archive, sha256)
     cached = cache_dir() / f"imdb-{sha256[:12]}-v{vocab_size}-t{max_length}.npz"
     if cached.is_file():
@@ -215,10 +207,10 @@ def synthetic_sentiment(*, n_train: int = 5000, n_test: int = 1000, vocab_size: 
     word is preceded by "not" or "very" with probability ``phrase_rate`` each. The label is
     the sign of the total valence (:func:`_scores`); ties are redrawn.
     """
-    n_train = _check_size("n_train", n_train)
-    n_test = _check_size("n_test", n_test)
-    min_length = _check_size("min_length", min_length, 2)
-    max_length = _check_size("max_length", max_length)
+    n_train = checks.integer("n_train", n_train)
+    n_test = checks.integer("n_test", n_test)
+    min_length = checks.integer("min_length", min_length, 2)
+    max_length = checks.integer("max_length", max_length)
     if max_length < min_length:
         raise ValueError(f"max_length ({max_length}) must be at least min_length ({min_length})")
     for name, p in (("sentiment_rate", sentiment_rate), ("agreement", agreement), ("phrase_rate", phrase_rate)):
@@ -226,7 +218,7 @@ def synthetic_sentiment(*, n_train: int = 5000, n_test: int = 1000, vocab_size: 
             raise ValueError(f"{name} must be a probability in [0, 1], got {p}")
     if phrase_rate > 0.5:
         raise ValueError(f"phrase_rate must be at most 0.5 (two phrases share it), got {phrase_rate}")
-    vocabulary, valence = _lexicon(_check_size("vocab_size", vocab_size))
+    vocabulary, valence = _lexicon(checks.integer("vocab_size", vocab_size))
     rng = runtime.rng(seed)
     negation, intensifier = vocabulary.index(NEGATION), vocabulary.index(INTENSIFIER)
     sentiment_ids = np.flatnonzero(valence)

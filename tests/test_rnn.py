@@ -78,6 +78,49 @@ def test_training_learns_a_simple_sentiment_rule():
     assert rnn.accuracy(model, tokens, labels) > max(0.85, before + 0.2)
 
 
+def _rule_data():
+    rng = runtime.rng(1)
+    tokens = rng.integers(2, 10, size=(500, 8)).astype(np.int32)
+    return tokens, ((tokens == 2).sum(1) > (tokens == 3).sum(1)).astype(np.int32)
+
+
+def test_population_training_matches_one_network_at_a_time():
+    """Each member of a vmapped population follows exactly the run it would have alone."""
+    tokens, labels = _rule_data()
+    make = [lambda: rnn.Classifier("gru", vocab_size=10, embed_size=3, hidden_size=5, rngs=nnx.Rngs(i))
+            for i in (0, 1, 2)]
+    population = [m() for m in make]
+    together = rnn.train_population(population, tokens, labels, steps=40, seeds=[5, 6, 7], chunk=20)
+    assert together.shape == (3, 40)
+    assert not np.allclose(together[0], together[1])
+    for m, seed, member, history in zip(make, (5, 6, 7), population, together):
+        alone = m()
+        np.testing.assert_allclose(rnn.train(alone, tokens, labels, steps=40, seed=seed, chunk=20), history,
+                                   rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(alone(tokens), member(tokens), rtol=1e-4, atol=1e-5)
+
+
+def test_training_compiles_once_per_shape():
+    tokens, labels = _rule_data()
+    models = [rnn.Classifier("vanilla", vocab_size=10, embed_size=3, hidden_size=4, rngs=nnx.Rngs(i)) for i in (0, 1)]
+    rnn.train(models[0], tokens, labels, steps=10, chunk=10)
+    compiled = rnn._train_chunk._cache_size()
+    rnn.train(models[1], tokens, labels, steps=10, chunk=10, seed=3)
+    assert rnn._train_chunk._cache_size() == compiled
+
+
+def test_population_refuses_mixed_architectures():
+    tokens, labels = _rule_data()
+    models = [rnn.Classifier(cell, vocab_size=10, embed_size=3, hidden_size=4, rngs=nnx.Rngs(0))
+              for cell in ("gru", "ugrnn")]
+    with pytest.raises(ValueError, match="architecture"):
+        rnn.train_population(models, tokens, labels, steps=2)
+    with pytest.raises(ValueError, match="seeds"):
+        rnn.train_population(models[:1], tokens, labels, steps=2, seeds=[0, 1])
+    with pytest.raises(ValueError, match="models"):
+        rnn.train_population([], tokens, labels, steps=2)
+
+
 def test_bad_inputs_get_clear_errors():
     with pytest.raises(ValueError, match="cell"):
         rnn.step("transformer")

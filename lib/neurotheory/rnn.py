@@ -15,11 +15,12 @@ over populations of networks. The cells (column-vector convention, σ the logist
 
 :class:`Classifier` embeds tokens, runs a cell over a review with ``lax.scan`` (padding
 holds the state still) and reads out one logit from the last state, as in Maheswaranathan
-et al. (2019, section 2). :func:`train` fits it with optax.
+et al. (2019, section 2). :func:`train` fits it with optax; :func:`train_population` fits many at once under ``vmap``.
 """
 
 from __future__ import annotations
 
+import functools
 from typing import Callable
 
 import jax
@@ -233,31 +234,19 @@ def accuracy(model: Classifier, tokens, labels) -> float:
     return float(np.mean(predict(model, tokens) == labels))
 
 
-def train(model: Classifier, tokens, labels, *, steps: int, batch_size: int = 64,
-          learning_rate: float = 3e-3, embedding_decay: float = 0.0, seed: int = 0,
-          chunk: int = 100) -> np.ndarray:
-    """Fit ``model`` in place with Adam on random minibatches; return the loss at every step.
+def _optimizer(learning_rate: float, embedding_decay: float) -> optax.GradientTransformation:
+    """Adam with gradients clipped to global norm 1 and decoupled weight decay on the word vectors only."""
+    def is_embedding(params):
+        return jax.tree_util.tree_map_with_path(lambda path, _: "embedding" in jax.tree_util.keystr(path), params)
 
-    ``embedding_decay`` is AdamW's decoupled weight decay on the word vectors only: words the
-    loss does not need (neutral ones) are pulled to x = 0. The steps run ``chunk`` at a time inside one jitted ``lax.scan`` (gradients clipped to
-    global norm 1), with a progress bar over chunks.
-    """
-    tokens = _check_tokens(tokens)
-    labels = jnp.asarray(labels, jnp.float32)
-    if labels.shape != tokens.shape[:1]:
-        raise ValueError(f"labels must have shape {tokens.shape[:1]}, got {labels.shape}")
-    steps = checks.integer("steps", steps)
-    batch_size = checks.integer("batch_size", batch_size)
-    chunk = checks.integer("chunk", chunk)
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate}")
-    if not embedding_decay >= 0:
-        raise ValueError(f"embedding_decay must be non-negative, got {embedding_decay}")
-    graphdef, params = nnx.split(model)
-    is_embedding = jax.tree_util.tree_map_with_path(lambda path, _: "embedding" in jax.tree_util.keystr(path), params)
-    optimizer = optax.chain(optax.clip_by_global_norm(1.0),
-                            optax.adamw(learning_rate, weight_decay=embedding_decay, mask=is_embedding))
-    opt_state = optimizer.init(params)
+    return optax.chain(optax.clip_by_global_norm(1.0),
+                       optax.adamw(learning_rate, weight_decay=embedding_decay, mask=is_embedding))
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef", "batch_size", "learning_rate", "embedding_decay"))
+def _train_chunk(graphdef, params, opt_state, keys, tokens, labels, *, batch_size, learning_rate, embedding_decay):
+    """``keys.shape[1]`` Adam steps for each network of a stacked population, by ``vmap`` over ``lax.scan``."""
+    optimizer = _optimizer(learning_rate, embedding_decay)
 
     def one_step(carry, key):
         params, opt_state = carry
@@ -267,18 +256,72 @@ def train(model: Classifier, tokens, labels, *, steps: int, batch_size: int = 64
         updates, opt_state = optimizer.update(grads, opt_state, params)
         return (optax.apply_updates(params, updates), opt_state), value
 
-    @jax.jit
-    def run_chunk(params, opt_state, keys):
+    def one_network(params, opt_state, keys):
         return jax.lax.scan(one_step, (params, opt_state), keys)
 
-    keys = jax.random.split(runtime.key(seed), steps)
+    return jax.vmap(one_network)(params, opt_state, keys)
+
+
+def train_population(models: list[Classifier], tokens, labels, *, steps: int, batch_size: int = 64,
+                     learning_rate: float = 3e-3, embedding_decay: float = 0.0, seeds=None,
+                     chunk: int = 100) -> np.ndarray:
+    """Fit networks of one shape together, in place, each on its own minibatches; losses (networks, steps).
+
+    The networks' parameters are stacked and every step runs for all of them at once under
+    ``vmap`` (one compiled program per shape and setting, reused by later calls). Network i
+    draws its minibatches from ``runtime.key(seeds[i])`` (default seeds 0, 1, …).
+    ``embedding_decay`` is AdamW's decoupled weight decay on the word vectors only: words
+    the loss does not need (neutral ones) are pulled to x = 0. Steps run ``chunk`` at a
+    time inside one ``lax.scan``, with a progress bar over chunks; gradients are clipped
+    to global norm 1.
+    """
+    tokens = _check_tokens(tokens)
+    labels = jnp.asarray(labels, jnp.float32)
+    if labels.shape != tokens.shape[:1]:
+        raise ValueError(f"labels must have shape {tokens.shape[:1]}, got {labels.shape}")
+    steps = checks.integer("steps", steps)
+    batch_size = checks.integer("batch_size", batch_size)
+    chunk = checks.integer("chunk", chunk)
+    learning_rate = checks.number("learning_rate", learning_rate)
+    embedding_decay = checks.number("embedding_decay", embedding_decay, allow_zero=True)
+    models = list(models)
+    if not models or not all(isinstance(model, Classifier) for model in models):
+        raise ValueError("models must be a non-empty list of rnn.Classifier")
+    seeds = list(range(len(models))) if seeds is None else [checks.integer("seeds", s, 0) for s in seeds]
+    if len(seeds) != len(models):
+        raise ValueError(f"seeds must have one entry per model ({len(models)}), got {len(seeds)}")
+    graphdef = nnx.split(models[0])[0]
+    splits = [nnx.split(model) for model in models]
+    if any(g != graphdef for g, _ in splits):
+        raise ValueError("models must share one architecture (cell, sizes) to train as a population")
+    params = jax.tree.map(lambda *leaves: jnp.stack(leaves), *(p for _, p in splits))
+    opt_state = jax.vmap(_optimizer(learning_rate, embedding_decay).init)(params)
+    keys = jnp.stack([jax.random.split(runtime.key(seed), steps) for seed in seeds])
     losses = []
-    for start in runtime.progress(range(0, steps, chunk), desc=f"training {model.kind}",
+    for start in runtime.progress(range(0, steps, chunk), desc=f"training {len(models)} × {models[0].kind}",
                                   total=-(-steps // chunk)):
-        (params, opt_state), values = run_chunk(params, opt_state, keys[start:start + chunk])
+        (params, opt_state), values = _train_chunk(
+            graphdef, params, opt_state, keys[:, start:start + chunk], tokens, labels,
+            batch_size=batch_size, learning_rate=learning_rate, embedding_decay=embedding_decay)
         losses.append(np.asarray(values))
-    nnx.update(model, params)
-    history = np.concatenate(losses)
+    for i, model in enumerate(models):
+        nnx.update(model, jax.tree.map(lambda leaf: leaf[i], params))
+    history = np.concatenate(losses, axis=1)
     if not np.all(np.isfinite(history)):
         raise FloatingPointError("training diverged (non-finite loss); lower learning_rate")
     return history
+
+
+def train(model: Classifier, tokens, labels, *, steps: int, batch_size: int = 64,
+          learning_rate: float = 3e-3, embedding_decay: float = 0.0, seed: int = 0,
+          chunk: int = 100) -> np.ndarray:
+    """Fit one ``model`` in place with Adam on random minibatches; return the loss at every step.
+
+    A population of one (:func:`train_population`), so repeated calls on networks of the same
+    shape reuse one compiled program.
+    """
+    if not isinstance(model, Classifier):
+        raise ValueError(f"model must be an rnn.Classifier, got {type(model).__name__}")
+    return train_population([model], tokens, labels, steps=steps, batch_size=batch_size,
+                            learning_rate=learning_rate, embedding_decay=embedding_decay,
+                            seeds=[checks.integer("seed", seed, 0)], chunk=chunk)[0]

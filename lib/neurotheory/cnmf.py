@@ -136,14 +136,6 @@ def _check_data(X) -> np.ndarray:
     return X
 
 
-def _check_penalty(value, name: str) -> float:
-    if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-        raise TypeError(f"{name} must be a number, got {type(value).__name__}")
-    if not np.isfinite(value) or value < 0:
-        raise ValueError(f"{name} must be a finite nonnegative number, got {value}")
-    return float(value)
-
-
 # ----------------------------------------------------------------------------------------------
 # Nonnegative least squares: block principal pivoting (Kim & Park 2011)
 # ----------------------------------------------------------------------------------------------
@@ -483,9 +475,9 @@ def fit(X, n_components: int, n_lags: int, *, method: str = "hals", max_iter: in
     N, T = X.shape
     if n_lags >= T:
         raise ValueError(f"n_lags must be smaller than the number of time bins T={T}, got {n_lags}")
-    tol = _check_penalty(tol, "tol")
-    pen_W = Penalty(*(jnp.float32(_check_penalty(v, n)) for v, n in ((l1_W, "l1_W"), (l2_W, "l2_W"))))
-    pen_H = Penalty(*(jnp.float32(_check_penalty(v, n)) for v, n in ((l1_H, "l1_H"), (l2_H, "l2_H"))))
+    tol = checks.number("tol", tol, allow_zero=True)
+    pen_W = Penalty(*(jnp.float32(checks.number(n, v, allow_zero=True)) for v, n in ((l1_W, "l1_W"), (l2_W, "l2_W"))))
+    pen_H = Penalty(*(jnp.float32(checks.number(n, v, allow_zero=True)) for v, n in ((l1_H, "l1_H"), (l2_H, "l2_H"))))
     W, H = initialize(X, n_components, n_lags, seed)
     if W_init is not None:
         W = jnp.asarray(_as_float_array(W_init, "W_init", ndim=3))
@@ -550,13 +542,11 @@ def synthetic_sequences(n_neurons: int = 100, n_components: int = 3, n_lags: int
         checks.integer(name, value)
     if n_lags >= n_time:
         raise ValueError(f"n_lags must be smaller than n_time={n_time}, got {n_lags}")
-    if not participation > 0:
-        raise ValueError(f"participation must be positive, got {participation}")
+    checks.number("participation", participation)
     if not 0 < event_rate <= 1:
         raise ValueError(f"event_rate must be in (0, 1], got {event_rate}")
-    if not width > 0:
-        raise ValueError(f"width must be positive, got {width}")
-    _check_penalty(noise, "noise")
+    checks.number("width", width)
+    checks.number("noise", noise, allow_zero=True)
     rng = runtime.rng(seed)
     weight = rng.dirichlet(np.full(n_components, float(participation)), size=n_neurons)    # (N, K)
     centre = rng.uniform(-1.0, 1.0, size=(n_neurons, n_components))

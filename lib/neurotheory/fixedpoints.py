@@ -26,6 +26,8 @@ import numpy as np
 import optax
 from scipy.spatial import cKDTree
 
+from neurotheory import checks
+
 METHODS = ("levenberg-marquardt", "adam")
 
 
@@ -176,20 +178,14 @@ def find_fixed_points(step: Callable[[jax.Array], jax.Array], candidates, *, tol
     """
     candidates = _check_candidates(candidates)
     _check_step(step, candidates.shape[1], candidates.dtype)
-    if not tol > 0:
-        raise ValueError(f"tol must be positive, got {tol}")
-    if isinstance(max_iters, bool) or not isinstance(max_iters, (int, np.integer)) or max_iters < 1:
-        raise ValueError(f"max_iters must be a positive integer, got {max_iters!r}")
+    tol, max_iters = checks.number("tol", tol), checks.integer("max_iters", max_iters)
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
-    if batch_size is not None and (not isinstance(batch_size, (int, np.integer)) or batch_size < 1):
-        raise ValueError(f"batch_size must be a positive integer or None, got {batch_size!r}")
-    if method == "levenberg-marquardt" and not damping > 0:
-        raise ValueError(f"damping must be positive, got {damping}")
-    if method == "adam" and not learning_rate > 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate}")
-    setting = damping if method == "levenberg-marquardt" else learning_rate
-    solver = _solver(step, method, float(tol), int(max_iters), float(setting),
+    if batch_size is not None:
+        checks.integer("batch_size", batch_size)
+    setting = (checks.number("damping", damping) if method == "levenberg-marquardt"
+               else checks.number("learning_rate", learning_rate))
+    solver = _solver(step, method, tol, max_iters, setting,
                      None if batch_size is None else int(batch_size))
     points, q, iterations = solver(candidates)
     q = np.asarray(q)
@@ -272,10 +268,8 @@ def sample_states(trajectories, count: int, *, key: jax.Array, noise: float = 0.
     states = jnp.asarray(trajectories)
     if states.ndim < 2:
         raise ValueError(f"trajectories must have shape (..., n), got {states.shape}")
-    if isinstance(count, bool) or not isinstance(count, (int, np.integer)) or count < 1:
-        raise ValueError(f"count must be a positive integer, got {count!r}")
-    if not noise >= 0:
-        raise ValueError(f"noise must be non-negative, got {noise}")
+    count = checks.integer("count", count)
+    noise = checks.number("noise", noise, allow_zero=True)
     states = states.reshape(-1, states.shape[-1])
     k_pick, k_noise = jax.random.split(key)
     picked = states[jax.random.randint(k_pick, (count,), 0, states.shape[0])]

@@ -34,7 +34,7 @@ import optax
 from flax import nnx
 from jax.scipy.special import erf, erfc
 
-from neurotheory import nonlinearities, runtime
+from neurotheory import checks, nonlinearities, runtime
 
 Phi = str | Callable[[jax.Array], jax.Array]
 
@@ -133,8 +133,7 @@ def derivative_law(phi: Phi, q, n: int = QUADRATURE_NODES) -> tuple[np.ndarray, 
 def derivative_moment(phi: Phi, q, k: int = 1) -> np.ndarray:
     """μ_k = E[φ′(h)^{2k}], h ~ N(0, q): the k-th moment of the spectrum of D²."""
     _check_phi(phi)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    k = checks.integer("k", k)
     values, probs = _derivative_law(phi, jnp.asarray(_check_positive("q", q, allow_zero=True)))
     return jnp.sum(probs * values ** k, axis=-1)
 
@@ -314,8 +313,7 @@ class DeepNetwork(nnx.Module):
         _check_phi(phi)
         for name, value in (("depth", depth), ("width", width), ("in_features", in_features),
                             ("out_features", out_features)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+            checks.integer(name, value)
         _check_positive("sigma_w", sigma_w, allow_zero=False)
         _check_positive("sigma_b", sigma_b, allow_zero=True)
         if weights not in ("gaussian", "orthogonal"):
@@ -373,11 +371,8 @@ def training_curve(model: DeepNetwork, inputs, labels, *, steps: int, batch_size
     The whole run is one ``lax.scan`` over steps on the pure (graphdef, state) view of the
     model; ``model`` itself is left untouched. Returns the minibatch loss per step.
     """
-    for name, value in (("steps", steps), ("batch_size", batch_size)):
-        if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 1:
-            raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    if not learning_rate > 0:
-        raise ValueError(f"learning_rate must be positive, got {learning_rate}")
+    steps, batch_size = checks.integer("steps", steps), checks.integer("batch_size", batch_size)
+    learning_rate = checks.number("learning_rate", learning_rate)
     inputs = jnp.asarray(inputs, dtype=jnp.float32)
     labels = jnp.asarray(labels)
     if inputs.ndim != 2 or labels.shape != (inputs.shape[0],):

@@ -36,7 +36,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from neurotheory import meanfield, nonlinearities, runtime
+from neurotheory import checks, meanfield, nonlinearities, runtime
 from neurotheory.meanfield import Phi, in_float64
 
 WEIGHTS = ("gaussian", "orthogonal")
@@ -50,16 +50,9 @@ def _check_common(phi, depth, sigma_w, sigma_b, weights) -> None:
     if not callable(phi) and not isinstance(phi, str):
         raise TypeError(f"phi must be a nonlinearity name or a callable, got {type(phi).__name__}")
     nonlinearities.get(phi)
-    if isinstance(depth, bool) or not isinstance(depth, (int, np.integer)):
-        raise TypeError(f"depth must be an integer, got {type(depth).__name__}")
-    if depth < 1:
-        raise ValueError(f"depth must be at least 1, got {depth}")
-    for name, value in (("sigma_w", sigma_w), ("sigma_b", sigma_b)):
-        if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise TypeError(f"{name} must be a real number, got {type(value).__name__}")
-        if not np.isfinite(value) or value < 0 or (name == "sigma_w" and value == 0):
-            raise ValueError(f"{name} must be finite and {'positive' if name == 'sigma_w' else 'non-negative'}, "
-                             f"got {value}")
+    checks.integer("depth", depth)
+    checks.number("sigma_w", sigma_w)
+    checks.number("sigma_b", sigma_b, allow_zero=True)
     if weights not in WEIGHTS:
         raise ValueError(f"weights={weights!r} is not one of {WEIGHTS}")
 
@@ -158,8 +151,7 @@ def jacobian_moments(phi: Phi, depth: int, sigma_w: float, sigma_b: float, weigh
     var/m_1² = L (μ_2/μ_1² − 1) for orthogonal weights, L μ_2/μ_1² for Gaussian.
     """
     _check_common(phi, depth, sigma_w, sigma_b, weights)
-    if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or k < 1:
-        raise ValueError(f"k must be a positive integer, got {k!r}")
+    k = checks.integer("k", k)
     values, probs = _law(phi, sigma_w, sigma_b)
     mu = np.array([np.sum(probs * values ** j) for j in range(1, k + 1)])
     ratio = _series_reciprocal(mu)                       # w / M_{D²}(w)

@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from neurotheory import runtime
+from neurotheory import checks, runtime
 from neurotheory.data.files import DataUnavailable, cache_dir, extract, fetch
 
 URL = "https://www.cs.toronto.edu/~kriz/cifar-10-binary.tar.gz"
@@ -56,8 +56,8 @@ def read_batch(path: str | Path) -> tuple[np.ndarray, np.ndarray]:
 def _check_request(split: str, limit: int | None) -> None:
     if split not in SPLITS:
         raise ValueError(f"split={split!r} is not one of {tuple(SPLITS)}")
-    if limit is not None and (isinstance(limit, bool) or not isinstance(limit, (int, np.integer)) or limit < 1):
-        raise ValueError(f"limit must be a positive integer or None, got {limit!r}")
+    if limit is not None:
+        checks.integer("limit", limit)
 
 
 def load_folder(folder: str | Path, split: str = "train", limit: int | None = None) -> ImageSet:
@@ -107,8 +107,7 @@ def synthetic_cifar10(n: int, *, seed: int = 0, noise: float = 0.6) -> ImageSet:
     ``noise``, rescaled to 0–255. Not CIFAR-10: a labelled, learnable task of the same
     size, for running the chapter offline.
     """
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    checks.integer("n", n)
     if not 0 <= noise:
         raise ValueError(f"noise must be non-negative, got {noise}")
     rng = runtime.rng(seed)

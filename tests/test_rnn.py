@@ -121,6 +121,20 @@ def test_population_refuses_mixed_architectures():
         rnn.train_population([], tokens, labels, steps=2)
 
 
+def test_batched_logits_match_the_whole_batch_and_compile_once_per_shape():
+    tokens, _ = _rule_data()
+    tokens = tokens[:203]                       # not a multiple of the batch size
+    first, second = (rnn.Classifier("lstm", vocab_size=10, embed_size=3, hidden_size=4, rngs=nnx.Rngs(i))
+                     for i in (0, 1))
+    whole = np.asarray(first(jnp.asarray(tokens)))
+    np.testing.assert_allclose(rnn.logits(first, tokens, batch_size=64), whole, rtol=1e-5, atol=1e-6)
+    np.testing.assert_array_equal(rnn.predict(first, tokens, batch_size=64), (whole > 0).astype(int))
+    compiled = rnn._logits._cache_size()
+    rnn.logits(second, tokens, batch_size=64)
+    assert rnn._logits._cache_size() == compiled
+    np.testing.assert_allclose(first.states(tokens, final_only=True), first.states(tokens)[:, -1], rtol=1e-6)
+
+
 def test_bad_inputs_get_clear_errors():
     with pytest.raises(ValueError, match="cell"):
         rnn.step("transformer")
@@ -137,6 +151,8 @@ def test_bad_inputs_get_clear_errors():
         rnn.train(model, np.ones((4, 3), int), np.ones(5), steps=1)
     with pytest.raises(ValueError, match="learning_rate"):
         rnn.train(model, np.ones((4, 3), int), np.ones(4), steps=1, learning_rate=0.0)
+    with pytest.raises(ValueError, match="at least one review"):
+        rnn.logits(model, np.ones((0, 3), int))
     with pytest.raises(ValueError, match="labels"):
         rnn.accuracy(model, np.ones((4, 3), int), np.ones(3))
     with pytest.raises(ValueError, match="inputs"):

@@ -117,10 +117,11 @@ def init(cell: str, key: jax.Array, *, input_size: int, hidden_size: int) -> Par
 
 
 def run(cell: str, params: Params, inputs: jax.Array, mask: jax.Array | None = None,
-        initial: jax.Array | None = None) -> jax.Array:
+        initial: jax.Array | None = None, *, final_only: bool = False) -> jax.Array:
     """All states h_1 … h_T for inputs of shape (T, m), by ``lax.scan``; shape (T, state size).
 
-    Where ``mask[t]`` is False (padding) the state is held: h_t = h_{t−1}.
+    Where ``mask[t]`` is False (padding) the state is held: h_t = h_{t−1}. With
+    ``final_only`` only h_T is returned (shape (state size,)) and no trajectory is stored.
     """
     update = step(cell)
     inputs = jnp.asarray(inputs)
@@ -135,9 +136,10 @@ def run(cell: str, params: Params, inputs: jax.Array, mask: jax.Array | None = N
     def advance(h, xm):
         x, keep = xm
         h_next = jnp.where(keep, update(params, h, x), h)
-        return h_next, h_next
+        return h_next, None if final_only else h_next
 
-    return jax.lax.scan(advance, h0, (inputs, mask))[1]
+    last, trajectory = jax.lax.scan(advance, h0, (inputs, mask))
+    return last if final_only else trajectory
 
 
 class Cell(nnx.Module):
@@ -186,11 +188,15 @@ class Classifier(nnx.Module):
         tokens = jnp.asarray(tokens)
         return jnp.where((tokens != PAD)[..., None], self.embedding(tokens), 0.0)
 
-    def states(self, tokens: jax.Array) -> jax.Array:
-        """Hidden-state trajectories for token ids of shape (N, T): shape (N, T, state size)."""
+    def states(self, tokens: jax.Array, *, final_only: bool = False) -> jax.Array:
+        """Hidden-state trajectories for token ids of shape (N, T): shape (N, T, state size).
+
+        With ``final_only``, the last states only, shape (N, state size), without storing the rest.
+        """
         tokens = _check_tokens(tokens)
         params = self.cell.params.get_value()
-        return jax.vmap(lambda x, m: run(self.kind, params, x, m))(self.embed(tokens), tokens != PAD)
+        return jax.vmap(lambda x, m: run(self.kind, params, x, m, final_only=final_only))(
+            self.embed(tokens), tokens != PAD)
 
     def logit(self, states: jax.Array) -> jax.Array:
         """Readout w·h + b of states of any leading shape."""
@@ -198,7 +204,7 @@ class Classifier(nnx.Module):
 
     def __call__(self, tokens: jax.Array) -> jax.Array:
         """One logit per review (positive sentiment when > 0)."""
-        return self.logit(self.states(tokens)[:, -1])
+        return self.logit(self.states(tokens, final_only=True))
 
 
 def _check_tokens(tokens) -> jax.Array:
@@ -213,17 +219,32 @@ def loss(model: Classifier, tokens: jax.Array, labels: jax.Array) -> jax.Array:
     return optax.sigmoid_binary_cross_entropy(model(tokens), labels).mean()
 
 
-@nnx.jit
-def _predict(model: Classifier, tokens: jax.Array) -> jax.Array:
-    return model(tokens) > 0
+@functools.partial(jax.jit, static_argnames="graphdef")
+def _logits(graphdef, state, tokens: jax.Array) -> jax.Array:
+    return nnx.merge(graphdef, state)(tokens)
+
+
+def logits(model: Classifier, tokens, *, batch_size: int = 1024) -> np.ndarray:
+    """The logit w·h_T + b of each review, token ids of shape (N, T), ``batch_size`` reviews at a time.
+
+    Memory grows with the batch, not with N; every batch has the same shape (the last is
+    padded) and the program is compiled once per network shape, not once per network.
+    """
+    if not isinstance(model, Classifier):
+        raise ValueError(f"model must be an rnn.Classifier, got {type(model).__name__}")
+    tokens = np.asarray(_check_tokens(tokens))
+    if len(tokens) == 0:
+        raise ValueError("tokens must hold at least one review")
+    batch_size = min(checks.integer("batch_size", batch_size), len(tokens))
+    graphdef, state = nnx.split(model)
+    padded = np.pad(tokens, ((0, -len(tokens) % batch_size), (0, 0)), constant_values=PAD)
+    return np.concatenate([np.asarray(_logits(graphdef, state, padded[i:i + batch_size]))
+                           for i in range(0, len(padded), batch_size)])[:len(tokens)]
 
 
 def predict(model: Classifier, tokens, *, batch_size: int = 1024) -> np.ndarray:
     """Predicted labels (1 = positive) for token ids of shape (N, T), in batches."""
-    tokens = np.asarray(_check_tokens(tokens))
-    batch_size = checks.integer("batch_size", batch_size)
-    return np.concatenate([np.asarray(_predict(model, tokens[i:i + batch_size]))
-                           for i in range(0, len(tokens), batch_size)]).astype(int)
+    return (logits(model, tokens, batch_size=batch_size) > 0).astype(int)
 
 
 def accuracy(model: Classifier, tokens, labels) -> float:

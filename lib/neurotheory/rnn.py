@@ -311,8 +311,8 @@ def train_population(models: list[Classifier], tokens, labels, *, steps: int, ba
     seeds = list(range(len(models))) if seeds is None else [checks.integer("seeds", s, 0) for s in seeds]
     if len(seeds) != len(models):
         raise ValueError(f"seeds must have one entry per model ({len(models)}), got {len(seeds)}")
-    graphdef = nnx.split(models[0])[0]
     splits = [nnx.split(model) for model in models]
+    graphdef = splits[0][0]
     if any(g != graphdef for g, _ in splits):
         raise ValueError("models must share one architecture (cell, sizes) to train as a population")
     params = jax.tree.map(lambda *leaves: jnp.stack(leaves), *(p for _, p in splits))

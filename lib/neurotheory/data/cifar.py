@@ -108,8 +108,7 @@ def synthetic_cifar10(n: int, *, seed: int = 0, noise: float = 0.6) -> ImageSet:
     size, for running the chapter offline.
     """
     checks.integer("n", n)
-    if not 0 <= noise:
-        raise ValueError(f"noise must be non-negative, got {noise}")
+    checks.number("noise", noise, allow_zero=True)
     rng = runtime.rng(seed)
     grid = np.linspace(0.0, 2.0 * np.pi, SIDE, endpoint=False)
     yy, xx = np.meshgrid(grid, grid, indexing="ij")

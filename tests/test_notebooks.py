@@ -53,6 +53,7 @@ def test_header_links_agree_with_config(path):
     assert re.search(r"Run time: .*quick.*standard.*paper", first.source), f"{path}: header lacks run times"
     assert second.cell_type == "code" and '"google.colab" in sys.modules' in second.source
     assert f"git+{repository_url()}" in second.source, f"{path}: setup cell installs from another URL"
+    assert "versions.require()" in second.source, f"{path}: setup cell must check the package versions"
 
 
 @pytest.mark.slow

@@ -28,3 +28,21 @@ def test_every_module_has_a_docstring():
     for source in (ROOT / "lib" / "neurotheory").rglob("*.py"):
         text = source.read_text().lstrip()
         assert text.startswith('"""'), f"{source.relative_to(ROOT)} needs a module docstring"
+
+
+def test_lowest_constraints_are_exactly_the_lower_bounds():
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    bounds = dict(r.split(">=") for r in project["dependencies"])
+    pins = dict(l.split("==") for l in (ROOT / "constraints" / "lowest.txt").read_text().splitlines()
+                if l.strip() and not l.startswith("#"))
+    assert pins.pop("jaxlib") == pins["jax"], "jaxlib must be pinned at jax's version"
+    assert pins == bounds, "constraints/lowest.txt and pyproject.toml's lower bounds disagree"
+
+
+def test_readme_states_the_lowest_versions():
+    readme = (ROOT / "README.md").read_text()
+    for line in (ROOT / "constraints" / "lowest.txt").read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, version = line.split("==")
+            assert re.search(rf"\| {name}\b[^|]*\| {re.escape(version)} \|", readme), (
+                f"README's version table must list {name} {version}")

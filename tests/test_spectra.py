@@ -2,6 +2,7 @@
 
 import numpy as np
 import pytest
+from scipy.integrate import trapezoid
 
 from neurotheory import meanfield as mf
 from neurotheory import spectra
@@ -48,8 +49,8 @@ def test_density_and_atoms_integrate_to_one_and_give_the_mean(phi, q, depth, wei
     x = np.union1d(np.geomspace(1e-12, 40.0, 800), np.linspace(0.02, 6.0, 1200))
     rho = spectra.jacobian_density(phi, depth, sigma_w, sigma_b, weights, x)
     atoms = spectra.atoms(phi, depth, sigma_w, sigma_b, weights)
-    mass = np.trapezoid(rho * x, np.log(x)) + sum(m for _, m in atoms)
-    mean = np.trapezoid(rho * x ** 2, np.log(x)) + sum(loc * m for loc, m in atoms)
+    mass = trapezoid(rho * x, np.log(x)) + sum(m for _, m in atoms)
+    mean = trapezoid(rho * x ** 2, np.log(x)) + sum(loc * m for loc, m in atoms)
     assert mass == pytest.approx(1.0, abs=2e-3)
     assert mean == pytest.approx(1.0, rel=5e-3)
 
@@ -83,7 +84,7 @@ def test_density_follows_a_sampled_histogram():
     for a, b in zip(edges[:-1], edges[1:]):
         fine = np.geomspace(max(a, 1e-12), b, 120)  # log grid: the density may diverge at 0
         rho = spectra.jacobian_density("erf", 4, sigma_w, sigma_b, "orthogonal", fine)
-        expected.append(np.trapezoid(rho * fine, np.log(fine)) * ev.size)
+        expected.append(trapezoid(rho * fine, np.log(fine)) * ev.size)
     expected = np.array(expected)
     assert np.all(np.abs(counts - expected) < 4 * np.sqrt(expected) + 8), (counts, expected.round(1), centres)
 

@@ -126,7 +126,7 @@ def deep_mode_strength(t, s, a0, n_hidden_layers: int = 1, tau: float = 1.0,
     tau = checks.number("tau", tau)
     n_steps = checks.integer("n_steps", n_steps)
     t, s, a0 = np.broadcast_arrays(t, s, a0)
-    with jax.enable_x64(True):
+    with runtime.float64():
         a = _integrate_log_strength(jnp.asarray(t), jnp.asarray(s), jnp.asarray(a0), tau,
                                     n_layers, n_steps)
         return np.asarray(a)
@@ -381,6 +381,10 @@ def product_from_modes(a, modes: Modes) -> np.ndarray:
 
 # ----------------------------------------------------------------------------- training
 
+# A list of layers inside a module: nnx.List from Flax 0.12 on, a plain list before.
+_Layers = getattr(nnx, "List", list)
+
+
 class DeepLinearNetwork(nnx.Module):
     """ŷ = W_N ⋯ W_2 W_1 x: bias-free linear layers of sizes n_in → hidden … → n_out.
 
@@ -389,8 +393,8 @@ class DeepLinearNetwork(nnx.Module):
 
     def __init__(self, sizes: Sequence[int], *, init_scale: float, rngs: nnx.Rngs):
         init = nnx.initializers.normal(stddev=init_scale)
-        self.layers = nnx.List([nnx.Linear(n_in, n_out, use_bias=False, kernel_init=init, rngs=rngs)
-                                for n_in, n_out in zip(sizes[:-1], sizes[1:])])
+        self.layers = _Layers([nnx.Linear(n_in, n_out, use_bias=False, kernel_init=init, rngs=rngs)
+                               for n_in, n_out in zip(sizes[:-1], sizes[1:])])
 
     def __call__(self, x: jax.Array) -> jax.Array:
         for layer in self.layers:
@@ -470,7 +474,7 @@ def train_deep_linear(X, Y, hidden: int, *, lr: float, steps: int, init_scale: f
             if W.T.shape != layer.kernel.shape:
                 raise ValueError(f"initial_weights[{i}] must have shape {layer.kernel.shape[::-1]}, "
                                  f"got {W.shape}")
-            layer.kernel[...] = jnp.asarray(W.T, dtype=layer.kernel.dtype)
+            layer.kernel = nnx.Param(jnp.asarray(W.T, dtype=layer.kernel.dtype))
     graphdef, params = nnx.split(model, nnx.Param)
     history, losses = _gradient_descent(graphdef, params, jnp.asarray(X, jnp.float32),
                                         jnp.asarray(Y, jnp.float32), lr, steps // record_every,

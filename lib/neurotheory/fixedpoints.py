@@ -160,7 +160,15 @@ def _solver(step, method: str, tol: float, max_iters: int, setting: float, batch
 
     if batch_size is None:
         return jax.jit(jax.vmap(one))
-    return jax.jit(lambda c: jax.lax.map(one, c, batch_size=batch_size))
+
+    def in_slices(c):
+        # Pad K up to whole slices, solve slice after slice, each slice under vmap.
+        k, pad = c.shape[0], -c.shape[0] % batch_size
+        slices = jnp.concatenate([c, jnp.repeat(c[-1:], pad, axis=0)]).reshape(-1, batch_size, c.shape[1])
+        out = jax.lax.map(jax.vmap(one), slices)
+        return jax.tree.map(lambda a: a.reshape(-1, *a.shape[2:])[:k], out)
+
+    return jax.jit(in_slices)
 
 
 def find_fixed_points(step: Callable[[jax.Array], jax.Array], candidates, *, tol: float = 1e-10,

@@ -49,7 +49,7 @@ def in_float64(fn: Callable) -> Callable:
 
     @functools.wraps(fn)
     def wrapped(*args, **kwargs):
-        with jax.enable_x64(True):
+        with runtime.float64():
             out = fn(*args, **kwargs)
             return jax.tree.map(lambda a: np.asarray(a) if isinstance(a, jax.Array) else a, out)
 

@@ -151,7 +151,7 @@ class Cell(nnx.Module):
         self.params = nnx.Param(init(cell, rngs.params(), input_size=input_size, hidden_size=hidden_size))
 
     def __call__(self, h: jax.Array, x: jax.Array) -> jax.Array:
-        return step(self.kind)(self.params.get_value(), h, x)
+        return step(self.kind)(self.params.value, h, x)
 
 
 class Classifier(nnx.Module):
@@ -170,7 +170,7 @@ class Classifier(nnx.Module):
 
     def transition(self) -> Callable[[jax.Array, jax.Array], jax.Array]:
         """The trained map (h, x) ↦ h' as a pure function of arrays (parameters captured now)."""
-        params, update = self.cell.params.get_value(), step(self.kind)
+        params, update = self.cell.params.value, step(self.kind)
         return lambda h, x: update(params, h, x)
 
     def autonomous(self) -> Callable[[jax.Array], jax.Array]:
@@ -194,7 +194,7 @@ class Classifier(nnx.Module):
         With ``final_only``, the last states only, shape (N, state size), without storing the rest.
         """
         tokens = _check_tokens(tokens)
-        params = self.cell.params.get_value()
+        params = self.cell.params.value
         return jax.vmap(lambda x, m: run(self.kind, params, x, m, final_only=final_only))(
             self.embed(tokens), tokens != PAD)
 

@@ -52,6 +52,17 @@ def describe() -> str:
     return f"scale={scale()} · JAX {jax.__version__} on {jax.default_backend()} ({listed})"
 
 
+def float64():
+    """A context manager inside which JAX computes in float64 (``with runtime.float64(): ...``).
+
+    ``jax.enable_x64`` where JAX has it (0.7 and later), ``jax.experimental.enable_x64`` before.
+    """
+    enable = getattr(jax, "enable_x64", None)
+    if enable is None:
+        from jax.experimental import enable_x64 as enable
+    return enable(True)
+
+
 def has_accelerator() -> bool:
     """True when JAX runs on a GPU or TPU."""
     return jax.default_backend() != "cpu"

@@ -7,6 +7,7 @@ L (orthogonal ReLU); and networks with an isometric Jacobian train faster than R
 
 import numpy as np
 import pytest
+from scipy.integrate import trapezoid
 from flax import nnx
 
 from neurotheory import data, meanfield as mf, spectra
@@ -41,7 +42,7 @@ def test_density_plus_atoms_integrates_to_one():
         x = np.union1d(np.geomspace(1e-12, 50.0, 800), np.linspace(0.02, 6.0, 1200))
         rho = spectra.jacobian_density(phi, depth, sigma_w, sigma_b, weights, x)
         atoms = spectra.atoms(phi, depth, sigma_w, sigma_b, weights)
-        mass = np.trapezoid(rho * x, np.log(x)) + sum(m for _, m in atoms)
+        mass = trapezoid(rho * x, np.log(x)) + sum(m for _, m in atoms)
         assert mass == pytest.approx(1.0, abs=1e-3), (phi, weights)
 
 

@@ -86,28 +86,88 @@ def test_unique_removes_duplicates_in_order():
     assert len(fps.unique(copies, 0.0)) == 10  # exact copies (the reversed block) only
 
 
-def test_time_constants_and_integrator():
+def test_time_constants_are_signed():
     tau = np.array([1.0, 10.0, 100.0])
     np.testing.assert_allclose(fps.time_constants(np.exp(-1 / tau)), tau, rtol=1e-10)
-    assert np.isinf(fps.time_constants(np.array([1.0]))[0])
-    drive = np.random.default_rng(1).normal(size=(4, 7))
-    mask = np.arange(7) < np.array([7, 5, 1, 3])[:, None]
-    decay = 0.9
+    np.testing.assert_allclose(fps.time_constants(np.exp(1 / tau)), -tau, rtol=1e-10)  # growth times
+    np.testing.assert_allclose(fps.time_constants(-np.exp(-1 / tau)), tau, rtol=1e-10)  # sign of λ is irrelevant
+    assert fps.time_constants(np.array([1.0]))[0] == np.inf
+    assert fps.time_constants(np.array([1.021]))[0] == pytest.approx(-1 / np.log(1.021))
+
+
+def test_stability_types():
+    eigenvalues = np.array([[0.5, 0.1], [0.995, 0.3], [1.05, 0.2], [0.9, -1.3]])
+    np.testing.assert_array_equal(fps.stability(eigenvalues, tol=0.02),
+                                  ["stable", "marginal", "unstable", "unstable"])
+
+
+def test_line_integrator_with_one_point_is_a_leaky_integrator():
+    rng = np.random.default_rng(1)
+    drives = rng.normal(size=(1, 6))
+    tokens = rng.integers(1, 6, size=(4, 7))
+    tokens[1, 5:] = tokens[2, 1:] = 0
+    y_star, decay = 0.5, 0.9
     expected = []
-    for d, m in zip(drive, mask):
-        s = 2.0
-        for value in d[m]:
-            s = decay * s + value
-        expected.append(s)
-    np.testing.assert_allclose(fps.integrate(drive, decay, mask=mask, initial=2.0), expected, rtol=1e-5)
+    for row in tokens:
+        y = 2.0
+        for token in row:
+            if token:
+                y = y_star + decay * (y - y_star) + drives[0, token]
+        expected.append(y)
+    out = fps.line_integrator([y_star], [decay], drives, tokens, initial=2.0)
+    assert out.shape == tokens.shape
+    np.testing.assert_allclose(out[:, -1], expected, rtol=1e-5)
 
 
-def test_input_drive_projects_the_input_effect():
+def test_line_integrator_uses_the_nearest_point():
+    # Two points: near −1 the drive of token 1 is +1, near +1 it is −1; λ = 1 holds y between words.
+    drives = np.array([[0.0, 1.0], [0.0, -1.0]])
+    out = fps.line_integrator([-1.0, 1.0], [1.0, 1.0], drives, np.array([[1, 1, 1, 1]]), initial=-0.9)
+    np.testing.assert_allclose(out[0], [0.1, -0.9, 0.1, -0.9], atol=1e-6)
+
+
+def test_input_jacobians_are_the_input_effect():
     a = jnp.diag(jnp.array([1.0, 0.5]))
-    b = jnp.array([[2.0, 0.0], [0.0, 3.0]])
-    step = lambda h, x: a @ h + b @ x
-    drive = fps.input_drive(step, jnp.zeros(2), jnp.eye(2), jnp.array([1.0, 0.0]))
-    np.testing.assert_allclose(drive, [2.0, 0.0])
+    b = jnp.array([[2.0, 0.0], [0.0, 3.0], [1.0, 1.0]])
+    step = lambda h, x: jnp.concatenate([a @ h[:2] + b[:2] @ x, b[2:] @ x])
+    jac = fps.input_jacobians(step, jnp.zeros((5, 3)), 2)
+    assert jac.shape == (5, 3, 2)
+    np.testing.assert_allclose(jac[0], b)
+
+
+def _switch(gain: float, n: int = 4):
+    """A bistable switch: s ↦ tanh(gain s) along u, every other direction halved; readout uᵀh."""
+    u = jnp.zeros(n).at[0].set(1.0)
+    step = lambda h: u * jnp.tanh(gain * (u @ h)) + 0.5 * (h - u * (u @ h))
+    return step, u
+
+
+@pytest.mark.parametrize("gain", [2.0, 1.05])
+def test_a_bistable_switch_is_not_a_line_attractor(gain):
+    # Fast (gain 2) and slow (gain 1.05) switches: two stable points, a saddle between them.
+    step, u = _switch(gain)
+    candidates = jnp.linspace(-1.2, 1.2, 200)[:, None] * u + 0.01
+    exact = fps.find_fixed_points(step, candidates, tol=1e-12)
+    fixed = fps.unique(exact.points[exact.converged], 1e-3)
+    kinds = fps.stability(fps.linearize(step, fixed).eigenvalues)
+    assert sorted(kinds) == ["stable", "stable", "unstable"]
+    stable = fixed[kinds == "stable"] @ np.asarray(u)
+    slow = fps.find_fixed_points(step, candidates, tol=1e-5)
+    points = fps.unique(slow.points[slow.converged], 1e-2)
+    test = fps.line_attractor_test(points @ np.asarray(u), fps.linearize(step, points).eigenvalues,
+                                   span=(stable.min(), stable.max()))
+    assert not test.holds
+    assert test.largest_gap > 0.2 or test.count < 20
+    assert test.worst_deviation > 0.02
+
+
+def test_a_line_of_marginal_points_is_a_line_attractor():
+    # s ↦ s along u (a line of fixed points, λ₁ = 1), every other direction halved.
+    u = jnp.zeros(4).at[0].set(1.0)
+    step = lambda h: u * (u @ h) + 0.5 * (h - u * (u @ h))
+    points = np.linspace(-1, 1, 41)[:, None] * np.asarray(u)
+    test = fps.line_attractor_test(points @ np.asarray(u), fps.linearize(step, points).eigenvalues, span=(-1, 1))
+    assert test.holds and test.count == 41 and test.worst_deviation < 1e-6
 
 
 def test_sample_states_draws_from_trajectories():
@@ -139,10 +199,16 @@ def test_bad_inputs_get_clear_errors():
         fps.unique(np.ones(3), 0.1)
     with pytest.raises(ValueError, match="x must"):
         fps.principal_components(np.ones(3))
-    with pytest.raises(ValueError, match="mask"):
-        fps.integrate(np.ones((2, 3)), 0.9, mask=np.ones(3, bool))
-    with pytest.raises(ValueError, match="point and direction"):
-        fps.input_drive(lambda h, x: h, jnp.zeros(2), jnp.eye(2), jnp.zeros(3))
+    with pytest.raises(ValueError, match="drives"):
+        fps.line_integrator([0.0], [0.9], np.ones((2, 3)), np.ones((1, 3), int), initial=0.0)
+    with pytest.raises(ValueError, match="tokens"):
+        fps.line_integrator([0.0], [0.9], np.ones((1, 3)), np.ones(3), initial=0.0)
+    with pytest.raises(ValueError, match="initial"):
+        fps.line_integrator([0.0], [0.9], np.ones((1, 3)), np.ones((1, 3), int), initial=np.nan)
+    with pytest.raises(ValueError, match="span"):
+        fps.line_attractor_test([0.0], [[1.0]], span=(1, 0))
+    with pytest.raises(ValueError, match="eigenvalues"):
+        fps.stability(np.ones(3))
 
 
 def test_batched_search_matches_all_at_once():
@@ -151,3 +217,26 @@ def test_batched_search_matches_all_at_once():
     whole = fps.find_fixed_points(step, candidates)
     sliced = fps.find_fixed_points(step, candidates, batch_size=4)
     np.testing.assert_allclose(whole.points, sliced.points, atol=1e-6)
+
+
+def test_slow_points_are_distinct_sorted_and_inside_the_visited_range():
+    u = jnp.zeros(3).at[0].set(1.0)
+    step = lambda h: u * (u @ h) + 0.5 * (h - u * (u @ h))      # every point on the u axis is fixed
+    visited = np.concatenate([np.linspace(-1, 1, 200)[:, None], 0.1 * np.ones((200, 2))], axis=1)
+    readout = lambda h: np.asarray(h)[:, 0]
+    points = fps.slow_points(step, visited, readout, count=300, slow=1e-8, radius=0.05, key=runtime.key(0))
+    values = readout(points)
+    assert np.all(np.diff(values) > 0) and -1 <= values.min() and values.max() <= 1
+    assert len(points) > 20 and np.abs(points[:, 1:]).max() < 1e-3      # on the line, off-line modes gone
+    assert np.min(np.linalg.norm(points[1:] - points[:-1], axis=1)) >= 0.05
+
+
+def test_readout_drives_project_the_input_on_the_slow_mode():
+    a = jnp.diag(jnp.array([1.0, 0.5]))
+    step = lambda h: a @ h
+    lin = fps.linearize(step, np.zeros((2, 2)))
+    B = np.broadcast_to(np.array([[2.0, 0.0], [0.0, 3.0]]), (2, 2, 2))
+    drives = fps.readout_drives(lin, B, np.eye(2), np.array([0.5, 1.0]))
+    np.testing.assert_allclose(drives, [[1.0, 0.0], [1.0, 0.0]])   # (wᵀr₁)(ℓ₁ᵀ B x) = 0.5 · 2 x₀
+    with pytest.raises(ValueError, match="readout_direction"):
+        fps.readout_drives(lin, B, np.eye(2), np.ones(3))

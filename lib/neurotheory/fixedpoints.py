@@ -6,12 +6,16 @@ speed
 
     q(h) = ½ ‖F(h) − h‖²                      (Sussillo & Barak 2013; Maheswaranathan et al. 2019)
 
-from many candidate states at once (``vmap``). Near h*, F(h* + δ) ≈ h* + J δ with
-J = ∂F/∂h (h*); eigenvalues |λ| ≈ 1 are slow modes that integrate their input, with time
-constant τ = 1/|ln|λ|| steps. A line attractor is a curve of fixed points each with one
-eigenvalue λ₁ ≈ 1 along the line; projecting on it reduces the network to the scalar
-integrator s_t = λ₁ s_{t−1} + l₁ᵀ (F(h*, x_t) − h*), the mechanism Maheswaranathan et al.
-(2019) find in sentiment networks.
+from many candidate states at once (``vmap``). Near h*, F(h* + δ, x) ≈ h* + J δ + B x with
+J = ∂F/∂h and B = ∂F/∂x at (h*, 0); eigenvalues |λ| ≈ 1 are slow modes that integrate their
+input, with signed time constant τ = −1/ln|λ| steps (τ < 0: a mode that grows). Where a
+network has no exact line of fixed points it may have one of *slow points*, states with q
+below a small threshold; :func:`line_attractor_test` asks whether such points form a line
+along the readout with λ₁ ≈ 1 and nothing unstable, and fails for a bistable switch.
+Projecting on the line reduces the network to the scalar integrator of
+:func:`line_integrator`, s_t = s_k + λ₁ (s_{t−1} − s_k) + (wᵀr₁)(ℓ₁ᵀ B x_t) linearized at the
+nearest point k of the line, the mechanism Maheswaranathan et al. (2019) find in sentiment
+networks.
 """
 
 from __future__ import annotations
@@ -225,6 +229,39 @@ def unique(points, tol: float, *, return_index: bool = False):
     return (points[index], index) if return_index else points[index]
 
 
+def slow_points(step: Callable[[jax.Array], jax.Array], visited, readout: Callable, *, count: int,
+                slow: float, radius: float, key: jax.Array) -> np.ndarray:
+    """Distinct slow points of ``step`` along a readout, sorted by it: shape (K, n).
+
+    ``count`` candidates are drawn from the ``visited`` states (N, n) and each is optimized
+    until q < ``slow`` (:func:`find_fixed_points`); points closer than ``radius`` are merged
+    (:func:`unique`), and points whose readout (``readout`` maps states (K, n) to (K,)) lies
+    outside the range of the visited states' readouts are dropped as outliers the network
+    never reaches.
+    """
+    visited = _check_candidates(visited)
+    found = find_fixed_points(step, sample_states(visited, count, key=key), tol=checks.number("slow", slow))
+    points = unique(found.points[found.converged], checks.number("radius", radius))
+    if len(points) == 0:
+        return points
+    values, seen = np.asarray(readout(points)), np.asarray(readout(visited))
+    inside = (values >= seen.min()) & (values <= seen.max())
+    return points[inside][np.argsort(values[inside])]
+
+
+def readout_drives(linearization: Linearization, input_jacobians, inputs, readout_direction) -> np.ndarray:
+    """D[k, v] = (wᵀ r₁⁽ᵏ⁾)(ℓ₁⁽ᵏ⁾ᵀ B_k x_v): how far input ``inputs[v]`` moves the readout along
+    the slow mode at point k (Maheswaranathan et al. 2019: the input's projection on ℓ₁); (K, V)."""
+    B, inputs = np.asarray(input_jacobians), np.asarray(inputs)
+    w = np.asarray(readout_direction)
+    K, n = linearization.right.shape[:2]
+    if B.shape[:2] != (K, n) or inputs.ndim != 2 or inputs.shape[1] != B.shape[2] or w.shape != (n,):
+        raise ValueError(f"input_jacobians (K, n, m), inputs (V, m) and readout_direction (n,) disagree with "
+                         f"the linearization (K={K}, n={n}): {B.shape}, {inputs.shape}, {w.shape}")
+    right, left = linearization.right[:, :, 0].real, linearization.left[:, 0, :].real
+    return (right @ w)[:, None] * np.einsum("kn,knm,vm->kv", left, B, inputs)
+
+
 def jacobians(step: Callable[[jax.Array], jax.Array], points) -> np.ndarray:
     """J_k = ∂F/∂h at each point, by forward-mode autodiff under ``vmap``: shape (K, n, n)."""
     points = _check_candidates(points)
@@ -246,12 +283,80 @@ def linearize(step: Callable[[jax.Array], jax.Array], points) -> Linearization:
 
 
 def time_constants(eigenvalues, *, dt: float = 1.0) -> np.ndarray:
-    """τ = dt / |ln|λ||: how many steps a mode takes to decay by e (∞ for |λ| = 1)."""
+    """Signed time constants τ = −dt / ln|λ| of linear modes.
+
+    τ > 0 for a decaying mode (|λ| < 1): it forgets by a factor e in τ steps. τ < 0 for a
+    growing one (|λ| > 1): it grows by e in |τ| steps, so it is no memory at all. τ = +∞ at
+    |λ| = 1 exactly.
+    """
     magnitude = np.abs(np.asarray(eigenvalues))
     if np.any(magnitude == 0):
         raise ValueError("eigenvalues must be non-zero for a time constant")
+    dt = checks.number("dt", dt)
     with np.errstate(divide="ignore"):
-        return dt / np.abs(np.log(magnitude))
+        return np.where(magnitude == 1, np.inf, -dt / np.log(magnitude))
+
+
+STABILITY = ("stable", "marginal", "unstable")
+
+
+def stability(eigenvalues, *, tol: float = 0.02) -> np.ndarray:
+    """Each point's type from its eigenvalues (K, n): ``"unstable"`` if some |λ| > 1 + ``tol``
+    (a saddle or a repeller), ``"marginal"`` if the largest |λ| is within ``tol`` of 1 (a slow,
+    line-like direction), ``"stable"`` otherwise (every mode decays)."""
+    magnitude = np.abs(np.asarray(eigenvalues))
+    if magnitude.ndim != 2:
+        raise ValueError(f"eigenvalues must have shape (K, n), got {magnitude.shape}")
+    tol = checks.number("tol", tol)
+    largest = magnitude.max(axis=1)
+    return np.where(largest > 1 + tol, "unstable", np.where(largest >= 1 - tol, "marginal", "stable"))
+
+
+@dataclass(frozen=True)
+class LineAttractorTest:
+    """Result of :func:`line_attractor_test`; ``holds`` is the verdict, the rest says why."""
+
+    count: int                 # distinct points with readout inside the span
+    largest_gap: float         # widest gap between neighbouring readouts, as a fraction of the span
+    worst_deviation: float     # max ||λ₁| − 1| over the middle of the line
+    largest_eigenvalue: float  # max |λ| over the middle of the line
+    holds: bool
+
+
+def line_attractor_test(readouts, eigenvalues, *, span, tol: float = 0.02, middle: float = 0.8,
+                        min_points: int = 20, max_gap: float = 0.2) -> LineAttractorTest:
+    """Do distinct slow points form a line attractor along the readout interval ``span`` = (lo, hi)?
+
+    ``readouts`` (K,) is wᵀh + b at each point and ``eigenvalues`` (K, n) its linearization.
+    It holds when at least ``min_points`` points have readouts in [lo, hi], no gap between
+    neighbouring readouts (the interval's ends included) is wider than ``max_gap`` (hi − lo),
+    and every point in the central ``middle`` fraction of the interval has ||λ₁| − 1| ≤ ``tol``
+    and no |λ| > 1 + ``tol``. Two stable points with a saddle between them (a bistable switch)
+    fail: too few points, a wide gap, and |λ₁| far from 1 at the stable points or above 1 + tol
+    at the saddle.
+    """
+    readouts = np.asarray(readouts, dtype=float)
+    magnitude = np.abs(np.asarray(eigenvalues))
+    if readouts.ndim != 1 or magnitude.shape[:1] != readouts.shape or magnitude.ndim != 2:
+        raise ValueError(f"readouts (K,) and eigenvalues (K, n) disagree: {readouts.shape}, {magnitude.shape}")
+    lo, hi = (float(v) for v in span)
+    if not hi > lo:
+        raise ValueError(f"span must be an interval (lo, hi) with hi > lo, got {span}")
+    if not 0 < middle <= 1:
+        raise ValueError(f"middle must be a fraction in (0, 1], got {middle}")
+    inside = (readouts >= lo) & (readouts <= hi)
+    edges = np.concatenate([[lo], np.sort(readouts[inside]), [hi]])
+    largest_gap = float(np.diff(edges).max() / (hi - lo))
+    margin = (1 - middle) / 2 * (hi - lo)
+    central = (readouts >= lo + margin) & (readouts <= hi - margin)
+    leading = magnitude[central].max(axis=1) if central.any() else np.array([np.inf])
+    worst = float(np.abs(leading - 1).max())
+    largest = float(leading.max())
+    count = int(inside.sum())
+    holds = (count >= checks.integer("min_points", min_points) and largest_gap <= max_gap
+             and worst <= tol and largest <= 1 + tol)
+    return LineAttractorTest(count=count, largest_gap=largest_gap, worst_deviation=worst,
+                             largest_eigenvalue=largest, holds=bool(holds))
 
 
 def principal_components(x, n_components: int | None = None) -> PrincipalComponents:
@@ -284,33 +389,52 @@ def sample_states(trajectories, count: int, *, key: jax.Array, noise: float = 0.
     return picked + noise * jax.random.normal(k_noise, picked.shape, picked.dtype)
 
 
-def input_drive(step: Callable[[jax.Array, jax.Array], jax.Array], point, inputs, direction) -> np.ndarray:
-    """How far each input moves the state from a fixed point along a direction:
-    d(x) = l · (F(h*, x) − h*) for every row x of ``inputs`` (V, m); shape (V,)."""
-    point, inputs, direction = jnp.asarray(point), jnp.asarray(inputs), jnp.asarray(direction)
-    if point.ndim != 1 or direction.shape != point.shape:
-        raise ValueError(f"point and direction must be vectors of one shape, got {point.shape} and {direction.shape}")
-    if inputs.ndim != 2:
-        raise ValueError(f"inputs must have shape (V, m), got {inputs.shape}")
-    return np.asarray(jax.vmap(lambda x: direction @ (step(point, x) - point))(inputs))
+def input_jacobians(step: Callable[[jax.Array, jax.Array], jax.Array], points, input_size: int) -> np.ndarray:
+    """B_k = ∂F/∂x at (h_k, x = 0) for each point, the input's linear effect: shape (K, n, m)."""
+    points = _check_candidates(points)
+    m = checks.integer("input_size", input_size)
+    zero = jnp.zeros(m, points.dtype)
+    return np.asarray(jax.jit(jax.vmap(lambda h: jax.jacfwd(lambda x: step(h, x))(zero)))(points))
 
 
-def integrate(drive, decay: float, *, mask=None, initial=0.0) -> np.ndarray:
-    """The one-dimensional integrator s_t = λ s_{t−1} + d_t, held where ``mask`` is False.
+def line_integrator(positions, decays, drives, tokens, *, initial: float, pad: int = 0) -> np.ndarray:
+    """The one-dimensional reduced model along a line of slow points, every step of every sequence.
 
-    ``drive`` has shape (..., T); returns s_T for each sequence, shape (...).
+    The state is one number y, in the units of ``positions`` (K,), the points' coordinates
+    along the line (the readout wᵀh* + b, say). Each step is linearized at the nearest
+    point k (Maheswaranathan et al. 2019, section 5: the linearization about the closest
+    fixed point):
+
+        y_t = y_k + λ_k (y_{t−1} − y_k) + D[k, x_t],
+
+    with ``decays`` λ_k (K,) the leading eigenvalue at each point and ``drives`` D (K, V) the
+    move a token causes there, (wᵀr₁)(ℓ₁ᵀ B x) in readout units. ``tokens`` (N, T) are ids
+    into D's columns; at ``pad`` tokens y is held. With one point it is the leaky integrator
+    y_t = y* + λ (y_{t−1} − y*) + d(x_t). Returns y_t of shape (N, T); y_T is ``[:, -1]``.
     """
-    drive = jnp.asarray(drive, jnp.float32)
-    if drive.ndim < 1:
-        raise ValueError(f"drive must have shape (..., T), got {drive.shape}")
-    mask = jnp.ones(drive.shape, bool) if mask is None else jnp.asarray(mask, bool)
-    if mask.shape != drive.shape:
-        raise ValueError(f"mask must have the shape of drive {drive.shape}, got {mask.shape}")
+    positions = jnp.asarray(positions, jnp.float32)
+    decays = jnp.asarray(decays, jnp.float32)
+    drives = jnp.asarray(drives, jnp.float32)
+    tokens = jnp.asarray(tokens)
+    if positions.ndim != 1 or decays.shape != positions.shape:
+        raise ValueError(f"positions and decays must be vectors of one length, got {positions.shape}, {decays.shape}")
+    if drives.ndim != 2 or drives.shape[0] != positions.shape[0]:
+        raise ValueError(f"drives must have shape ({positions.shape[0]}, vocabulary), got {drives.shape}")
+    if tokens.ndim != 2 or not jnp.issubdtype(tokens.dtype, jnp.integer):
+        raise ValueError(f"tokens must be integer ids of shape (N, T), got {tokens.dtype} {tokens.shape}")
+    if not bool(jnp.all(jnp.isfinite(drives))) or not bool(jnp.all(jnp.isfinite(decays))):
+        raise ValueError("drives and decays must be finite")
+    if not np.isfinite(initial):
+        raise ValueError(f"initial must be a finite number, got {initial}")
+    return np.asarray(_line_integrator(positions, decays, drives, tokens, jnp.float32(initial), pad))
 
-    def advance(s, dm):
-        d, m = dm
-        return jnp.where(m, decay * s + d, s), None
 
-    initial = jnp.broadcast_to(jnp.asarray(initial, jnp.float32), drive.shape[:-1])
-    final, _ = jax.lax.scan(advance, initial, (jnp.moveaxis(drive, -1, 0), jnp.moveaxis(mask, -1, 0)))
-    return np.asarray(final)
+@functools.partial(jax.jit, static_argnames="pad")
+def _line_integrator(positions, decays, drives, tokens, initial, pad):
+    def advance(y, token):
+        k = jnp.argmin(jnp.abs(positions - y))
+        moved = positions[k] + decays[k] * (y - positions[k]) + drives[k, token]
+        y = jnp.where(token != pad, moved, y)
+        return y, y
+
+    return jax.vmap(lambda row: jax.lax.scan(advance, initial, row)[1])(tokens)

@@ -1,9 +1,11 @@
 """Headline claims of the sentiment line-attractor chapter (arXiv:1906.10720), at quick scale.
 
-A GRU trained on the synthetic review corpus classifies held-out reviews well; its fixed
-points (input x = 0) lie along one line, with an eigenvalue λ ≈ 1 in the middle of it; and
-the one-dimensional integrator read off that linearization predicts the network's decisions.
-The sizes are the chapter's quick-scale sizes.
+GRUs trained on the synthetic review corpus (IMDB-like: 50–150 words, sparse graded
+sentiment words, negation, label noise) beat the bag-of-valences baseline; their slow points
+(input x = 0) form a line along the readout with λ₁ ≈ 1 and nothing unstable — a test that
+two bistable switches fail (tests/test_fixedpoints.py) — for every seed of a population,
+not one chosen network; and the one-dimensional integrator built from a network's own
+linearization predicts that network's decisions. The sizes are the chapter's quick-scale sizes.
 """
 
 import jax.numpy as jnp
@@ -13,44 +15,80 @@ from flax import nnx
 
 from neurotheory import data, fixedpoints, rnn, runtime
 
-CORPUS = dict(n_train=10_000, n_test=1_000, vocab_size=500, min_length=10, max_length=40, seed=0)
+CORPUS = dict(n_train=10_000, n_test=1_000, vocab_size=500, min_length=50, max_length=150, seed=0)
 MODEL = dict(embed_size=16, hidden_size=32)
-TRAINING = dict(steps=500, batch_size=64, learning_rate=5e-3, seed=0)
+TRAINING = dict(steps=1_000, batch_size=64, learning_rate=5e-3, embedding_decay=1.0)
+SEEDS = (0, 1, 2)
+SLOW = 1e-5      # a slow point: q(h) = ½‖F(h) − h‖² < SLOW
+RADIUS = 1e-2    # slow points closer than this are one
+
+
+def slow_points(model, tokens):
+    """Distinct slow points from 1,024 visited states, sorted by readout, and their linearization."""
+    visited = np.asarray(model.states(tokens))[tokens != rnn.PAD]
+    points = fixedpoints.slow_points(model.autonomous(), visited, lambda h: np.asarray(model.logit(jnp.asarray(h))),
+                                     count=1024, slow=SLOW, radius=RADIUS, key=runtime.key(1))
+    return points, fixedpoints.linearize(model.autonomous(), points)
 
 
 @pytest.fixture(scope="module")
 def trained():
     corpus = data.synthetic_sentiment(**CORPUS)
-    model = rnn.Classifier("gru", vocab_size=len(corpus.vocabulary), rngs=nnx.Rngs(0), **MODEL)
-    rnn.train(model, corpus.train.tokens, corpus.train.labels, **TRAINING)
-    states = model.states(corpus.test.tokens[:500])
-    candidates = fixedpoints.sample_states(states, 256, key=runtime.key(1))
-    found = fixedpoints.find_fixed_points(model.autonomous(), candidates, tol=1e-10, max_iters=200)
-    points = found.points[found.converged]
-    return corpus, model, points, fixedpoints.linearize(model.autonomous(), points)
+    models = [rnn.Classifier("gru", vocab_size=len(corpus.vocabulary), rngs=nnx.Rngs(seed), **MODEL)
+              for seed in SEEDS]
+    rnn.train_population(models, corpus.train.tokens, corpus.train.labels, seeds=SEEDS, **TRAINING)
+    return corpus, [(model, *slow_points(model, corpus.test.tokens[:500]),
+                     rnn.logits(model, corpus.test.tokens)) for model in models]
 
 
-def test_gru_exceeds_95_percent_held_out_accuracy(trained):
-    corpus, model, _, _ = trained
-    assert rnn.accuracy(model, corpus.test.tokens, corpus.test.labels) > 0.95
+def test_gru_beats_the_bag_of_valences(trained):
+    corpus, networks = trained
+    bag = np.mean((corpus.valence_count(corpus.test.tokens) > 0) == corpus.test.labels)
+    for _, _, _, logits in networks:
+        gru = np.mean((logits > 0) == corpus.test.labels)
+        print(f"GRU {gru:.3f}, bag of valences {bag:.3f}")
+        assert gru > 0.85 and gru > bag + 0.03
 
 
-def test_fixed_points_lie_on_a_line_with_an_integration_mode(trained):
-    _, model, points, lin = trained
-    assert len(points) > 100
-    assert fixedpoints.principal_components(points).explained[0] > 0.90
-    logits = np.asarray(model.logit(jnp.asarray(points)))
-    middle = np.abs(logits) < np.quantile(np.abs(logits), 0.5)
-    assert np.abs(np.abs(lin.eigenvalues[middle, 0]) - 1).max() < 0.05
+def test_slow_points_form_a_line_attractor_in_every_seed(trained):
+    _, networks = trained
+    for model, points, lin, logits in networks:
+        readout = np.asarray(model.logit(jnp.asarray(points)))
+        test = fixedpoints.line_attractor_test(readout, lin.eigenvalues,
+                                               span=tuple(np.quantile(logits, [0.1, 0.9])))
+        print(test)
+        assert test.holds
 
 
-def test_one_dimensional_integrator_agrees_with_the_rnn(trained):
-    corpus, model, points, lin = trained
-    k = np.argmin(np.abs(np.asarray(model.logit(jnp.asarray(points)))))
-    left, right, decay = lin.left[k, 0].real, lin.right[k, :, 0].real, lin.eigenvalues[k, 0].real
-    words = np.array(model.embed(jnp.arange(len(corpus.vocabulary))[None])[0])
-    drive = fixedpoints.input_drive(model.transition(), points[k], words, left)
+def integrator_logits(model, points, lin, tokens, vocabulary_size, words=None):
+    """y_t = y_k + λ_k (y_{t−1} − y_k) + (wᵀr₁)(ℓ₁ᵀ B x_t) at the nearest slow point k; y_T.
+
+    ``words`` (ids) replaces each word's vector by another's: the test of the test."""
+    readout = np.asarray(model.logit(jnp.asarray(points)))
+    B = fixedpoints.input_jacobians(model.transition(), points, model.embedding.features)
+    ids = np.arange(vocabulary_size) if words is None else words
+    vectors = np.asarray(model.embed(jnp.asarray(ids)[None])[0])
+    drives = fixedpoints.readout_drives(lin, B, vectors, model.readout_direction())
+    start = float(model.logit(jnp.zeros(points.shape[1])))
+    return fixedpoints.line_integrator(readout, lin.eigenvalues[:, 0].real, drives, tokens, initial=start)[:, -1]
+
+
+def test_integrator_predicts_the_network(trained):
+    # The reduced model knows only the network's slow points, λ₁, ℓ₁, r₁ and B. It agrees with the
+    # network far above chance and tracks its logit; with the words' vectors shuffled among the
+    # words (same line, same dynamics, wrong drives) it does not.
+    corpus, networks = trained
     tokens = corpus.test.tokens
-    s = fixedpoints.integrate(drive[tokens], decay, mask=tokens != rnn.PAD, initial=-left @ points[k])
-    integrator = np.asarray(model.logit(jnp.asarray(points[k] + s[:, None] * right))) > 0
-    assert np.mean(integrator == rnn.predict(model, tokens)) > 0.90
+    for model, points, lin, logits in networks:
+        decisions = logits > 0
+        y = integrator_logits(model, points, lin, tokens, len(corpus.vocabulary))
+        bag = corpus.valence_count(tokens) > 0
+        print(f"agreement with the GRU: integrator {np.mean((y > 0) == decisions):.3f}, "
+              f"bag of true valences {np.mean(bag == decisions):.3f}; "
+              f"logit correlation {np.corrcoef(y, logits)[0, 1]:.3f}")
+        assert np.mean((y > 0) == decisions) > 0.75
+        assert np.corrcoef(y, logits)[0, 1] > 0.7
+        n = len(corpus.vocabulary)
+        shuffled = np.concatenate([[rnn.PAD], 1 + runtime.rng(0).permutation(n - 1)])
+        wrong = integrator_logits(model, points, lin, tokens, n, words=shuffled)
+        assert np.mean((wrong > 0) == decisions) < 0.65

@@ -4,12 +4,25 @@
 test reviews, half positive), checks its SHA-256, reads the reviews straight from the
 archive (nothing is extracted to disk), tokenizes them (lower case, ``<br />`` removed,
 words and apostrophes), keeps the ``vocab_size`` most frequent training words and truncates
-each review to its first ``max_length`` tokens. The encoded arrays are cached as ``.npz``.
+each review to its first ``max_length`` tokens. Each split comes back in a seeded shuffled
+order (never sorted by label). The encoded arrays are cached as ``.npz``.
 
-``synthetic_sentiment()`` makes a corpus with the same interface and known ground truth:
-words with graded valence (±1, ±2, ±3), neutral words with Zipf-like frequencies,
-variable lengths, and two order-dependent phrases, "not w" (flips w's valence) and
-"very w" (doubles it). A review is positive when its total valence is positive.
+``synthetic_sentiment()`` makes a corpus with the same interface and known ground truth,
+IMDB-like in length and difficulty. Each review has a hidden leaning ±1 and a length
+uniform in [``min_length``, ``max_length``] (default 50–400 words). Each word is, with
+probability ``sentiment_rate`` (default 0.09), one of 30 sentiment words of valence ±1, ±2
+or ±3 (magnitude k drawn with probability ∝ 1/k), otherwise a neutral word with Zipf-like
+frequencies. A sentiment word expresses the leaning with probability ``agreement``, the
+opposite otherwise; after a neutral word it is phrased, with probability ``phrase_rate``
+each, as "not w" with w of the opposite valence ("not bad" expressing praise) or as
+"very w" (counting double), the modifier taking the neutral word's place. The label is the
+sign of the phrase-aware total valence
+
+    s = Σ_t f_t v(x_t),   f_t = −1 after "not", 2 after "very", 1 otherwise,
+
+(reviews with s = 0 are redrawn at the same length), then flipped with probability
+``label_noise``: no classifier can beat about 1 − ``label_noise``, and the plain count of
+valences that ignores word order (:meth:`SentimentData.valence_count`) falls clearly short.
 
 Token id 0 is padding (reviews are right-padded), id 1 is ``<unk>``.
 """
@@ -84,6 +97,35 @@ class SentimentData:
         """Words for token ids, padding dropped."""
         return [self.vocabulary[i] for i in np.asarray(ids).ravel() if i != PAD]
 
+    def valence_count(self, tokens) -> np.ndarray:
+        """The bag-of-valences baseline: Σ_t v(x_t), the plain sum of the true word valences of
+        each review (last axis of ``tokens``), ignoring "not" and "very"; padding counts 0.
+
+        Its sign is the order-blind reading that the phrases defeat. Synthetic corpus only
+        (IMDB has no ground-truth valences).
+        """
+        return self.valence[self._ids("valence_count", tokens)].sum(axis=-1)
+
+    def phrase_score(self, tokens) -> np.ndarray:
+        """The phrase-aware total valence Σ_t f_t v(x_t) (f_t = −1 after "not", 2 after "very",
+        1 otherwise) of each review, shape ``tokens.shape[:-1]``: its sign is the clean label,
+        before label noise. Synthetic corpus only."""
+        tokens = self._ids("phrase_score", tokens)
+        scores = _scores(tokens.reshape(-1, tokens.shape[-1]), self.valence,
+                         self._index[NEGATION], self._index[INTENSIFIER])
+        return scores.reshape(tokens.shape[:-1])
+
+    def _ids(self, name: str, tokens) -> np.ndarray:
+        if self.valence is None:
+            raise ValueError(f"{name} needs ground-truth word valences, which {self.source} has not")
+        tokens = np.asarray(tokens)
+        if not np.issubdtype(tokens.dtype, np.integer):
+            raise TypeError(f"tokens must be integer token ids, got dtype {tokens.dtype}")
+        if tokens.size and (tokens.min() < 0 or tokens.max() >= len(self.vocabulary)):
+            raise ValueError(f"tokens must be ids in [0, {len(self.vocabulary)}), "
+                             f"got values in [{tokens.min()}, {tokens.max()}]")
+        return tokens
+
 
 def tokenize(text: str) -> list[str]:
     """Lower-case words (with apostrophes) of a review; HTML line breaks removed."""
@@ -99,8 +141,10 @@ def pad(sequences: list, max_length: int) -> np.ndarray:
     return out
 
 
-def _read_archive(path: Path) -> dict[str, list[tuple[int, list[str]]]]:
-    """(label, words) for every review in the official layout, by split, in a fixed order."""
+def _read_archive(path: Path, seed: int) -> dict[str, list[tuple[int, list[str]]]]:
+    """(label, words) for every review in the official layout, by split, in a seeded shuffled
+    order: sorted by (polarity, review number), then permuted by ``runtime.rng(seed)``
+    (training split first, then test)."""
     found: dict[str, list[tuple[tuple, int, list[str]]]] = {"train": [], "test": []}
     with tarfile.open(path) as tar:
         for member in runtime.progress(tar, desc="reading IMDB reviews"):
@@ -113,30 +157,37 @@ def _read_archive(path: Path) -> dict[str, list[tuple[int, list[str]]]]:
     for split, rows in found.items():
         if not rows:
             raise ValueError(f"{path.name} has no reviews under aclImdb/{split}/(pos|neg)/")
-    return {split: [(label, words) for _, label, words in sorted(rows, key=lambda r: r[0])]
-            for split, rows in found.items()}
+    rng = runtime.rng(seed)
+    shuffled = {}
+    for split, rows in found.items():
+        rows.sort(key=lambda r: r[0])
+        shuffled[split] = [rows[i][1:] for i in rng.permutation(len(rows))]
+    return shuffled
 
 
 def imdb(*, vocab_size: int = 20_000, max_length: int = 400, archive: str | Path | None = None,
-         sha256: str = SHA256) -> SentimentData:
+         sha256: str = SHA256, seed: int = 0) -> SentimentData:
     """The IMDB Large Movie Review Dataset v1.0, tokenized and encoded.
 
     Downloads ``aclImdb_v1.tar.gz`` into the cache on first use (raising
     :class:`~neurotheory.data.DataUnavailable` without network), or reads a local
     ``archive`` with checksum ``sha256``. The vocabulary is ``<pad>``, ``<unk>`` and the
     ``vocab_size − 2`` most frequent training words (ties alphabetical); each review keeps
-    its first ``max_length`` tokens.
+    its first ``max_length`` tokens. Each split is in a seeded shuffled order (reviews sorted
+    by polarity and review number, then a fixed permutation from ``runtime.rng(seed)``), so
+    any prefix of a split mixes both labels and the same ``seed`` always gives the same order.
     """
     vocab_size = checks.integer("vocab_size", vocab_size, 3)
     max_length = checks.integer("max_length", max_length)
+    seed = checks.integer("seed", seed, 0)
     path = fetch(URL, sha256, FILENAME) if archive is None else verify(archive, sha256)
-    cached = cache_dir() / f"imdb-{sha256[:12]}-v{vocab_size}-t{max_length}.npz"
+    cached = cache_dir() / f"imdb-{sha256[:12]}-v{vocab_size}-t{max_length}-s{seed}.npz"
     if cached.is_file():
         with np.load(cached, allow_pickle=False) as f:
             vocabulary = tuple(str(w) for w in f["vocabulary"])
             return SentimentData(Reviews(f["train_tokens"], f["train_labels"]),
                                  Reviews(f["test_tokens"], f["test_labels"]), vocabulary, _IMDB_SOURCE)
-    reviews = _read_archive(path)
+    reviews = _read_archive(path, seed)
     counts = Counter(w for _, words in reviews["train"] for w in words)
     frequent = sorted(counts, key=lambda w: (-counts[w], w))[:vocab_size - len(SPECIALS)]
     vocabulary = SPECIALS + tuple(frequent)
@@ -196,16 +247,23 @@ def _scores(tokens: np.ndarray, valence: np.ndarray, negation: int, intensifier:
 
 
 def synthetic_sentiment(*, n_train: int = 5000, n_test: int = 1000, vocab_size: int = 1000,
-                        min_length: int = 20, max_length: int = 100, sentiment_rate: float = 0.2,
-                        agreement: float = 0.75, phrase_rate: float = 0.03, seed: int = 0) -> SentimentData:
+                        min_length: int = 50, max_length: int = 400, sentiment_rate: float = 0.09,
+                        agreement: float = 0.75, phrase_rate: float = 0.2, label_noise: float = 0.05,
+                        seed: int = 0) -> SentimentData:
     """A synthetic review corpus with known word valences, standing in for IMDB offline.
 
-    Each review has a hidden leaning ±1 and a length uniform in [min_length, max_length].
-    Each word is a sentiment word with probability ``sentiment_rate`` (its sign agreeing
-    with the leaning with probability ``agreement``; valence ±1 three times as frequent as
-    ±3), otherwise a neutral word drawn from a Zipf law p(rank) ∝ 1/(rank + 2.7). A sentiment
-    word is preceded by "not" or "very" with probability ``phrase_rate`` each. The label is
-    the sign of the total valence (:func:`_scores`); ties are redrawn.
+    Each review has a hidden leaning ℓ = ±1 and a length uniform in [min_length, max_length].
+    Each word is a sentiment word with probability ``sentiment_rate``, otherwise a neutral
+    word drawn from a Zipf law p(rank) ∝ 1/(rank + 2.7). A sentiment word's intended sign is
+    ℓ with probability ``agreement`` and −ℓ otherwise; if it follows a neutral word it is
+    phrased as "not w" (w of the opposite sign) with probability ``phrase_rate``, as
+    "very w" (w of the intended sign) with probability ``phrase_rate``, and as w otherwise,
+    the modifier replacing the neutral word. w is drawn among the words of the sign so
+    chosen, magnitude |v| = 1, 2, 3 in proportion 1/|v|. The clean label is the sign of the
+    phrase-aware total valence s = Σ_t f_t v(x_t), f_t = −1 after "not", 2 after "very" and 1
+    otherwise (:func:`_scores`; reviews with s = 0 are redrawn at the same length); each
+    label is then flipped independently with probability ``label_noise``, so about
+    1 − ``label_noise`` is the best accuracy any classifier can reach.
     """
     n_train = checks.integer("n_train", n_train)
     n_test = checks.integer("n_test", n_test)
@@ -213,44 +271,56 @@ def synthetic_sentiment(*, n_train: int = 5000, n_test: int = 1000, vocab_size: 
     max_length = checks.integer("max_length", max_length)
     if max_length < min_length:
         raise ValueError(f"max_length ({max_length}) must be at least min_length ({min_length})")
-    for name, p in (("sentiment_rate", sentiment_rate), ("agreement", agreement), ("phrase_rate", phrase_rate)):
-        if not 0 <= p <= 1:
+    for name, p in (("sentiment_rate", sentiment_rate), ("agreement", agreement), ("phrase_rate", phrase_rate),
+                    ("label_noise", label_noise)):
+        if checks.number(name, p, allow_zero=True) > 1:
             raise ValueError(f"{name} must be a probability in [0, 1], got {p}")
+    if sentiment_rate == 0:
+        raise ValueError("sentiment_rate must be positive (a review needs sentiment words to have a label)")
     if phrase_rate > 0.5:
         raise ValueError(f"phrase_rate must be at most 0.5 (two phrases share it), got {phrase_rate}")
+    if label_noise > 0.5:
+        raise ValueError(f"label_noise must be at most 0.5 (more would invert the labels), got {label_noise}")
     vocabulary, valence = _lexicon(checks.integer("vocab_size", vocab_size))
     rng = runtime.rng(seed)
     negation, intensifier = vocabulary.index(NEGATION), vocabulary.index(INTENSIFIER)
-    sentiment_ids = np.flatnonzero(valence)
     neutral_ids = np.flatnonzero(valence == 0)[len(SPECIALS) + 2:]
     neutral_p = 1.0 / (np.arange(neutral_ids.size) + 2.7)
     neutral_p /= neutral_p.sum()
-    magnitude_p = 1.0 / np.abs(valence[sentiment_ids])
+    by_sign = {sign: np.flatnonzero(np.sign(valence) == sign) for sign in (-1, 1)}
+    magnitude_p = {sign: (1 / np.abs(valence[ids])) / (1 / np.abs(valence[ids])).sum()
+                   for sign, ids in by_sign.items()}
 
-    def draw(n: int) -> tuple[np.ndarray, np.ndarray]:
-        leaning = rng.choice([-1.0, 1.0], size=n)
-        lengths = rng.integers(min_length, max_length + 1, size=n)
+    def draw(lengths: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = lengths.size
+        inside = np.arange(max_length) < lengths[:, None]
+        leaning = rng.choice([-1, 1], size=(n, 1))
         tokens = rng.choice(neutral_ids, p=neutral_p, size=(n, max_length))
-        is_sentiment = rng.random((n, max_length)) < sentiment_rate
-        sign = np.where(rng.random((n, max_length)) < agreement, leaning[:, None], -leaning[:, None])
-        words = np.empty((n, max_length), dtype=int)
-        for s in (-1.0, 1.0):
-            ids = sentiment_ids[np.sign(valence[sentiment_ids]) == s]
-            p = magnitude_p[np.sign(valence[sentiment_ids]) == s]
-            words[sign == s] = rng.choice(ids, p=p / p.sum(), size=int((sign == s).sum()))
-        tokens = np.where(is_sentiment, words, tokens)
+        is_sentiment = inside & (rng.random((n, max_length)) < sentiment_rate)
+        after_neutral = np.zeros_like(is_sentiment)
+        after_neutral[:, 1:] = is_sentiment[:, 1:] & ~is_sentiment[:, :-1]
         phrase = rng.random((n, max_length))
-        starts = is_sentiment[:, 1:] & (phrase[:, 1:] < 2 * phrase_rate)
-        modifier = np.where(phrase[:, 1:] < phrase_rate, negation, intensifier)
-        tokens[:, :-1] = np.where(starts, modifier, tokens[:, :-1])
-        tokens = np.where(np.arange(max_length) < lengths[:, None], tokens, PAD).astype(np.int32)
+        negated = after_neutral & (phrase < phrase_rate)
+        intensified = after_neutral & (phrase >= phrase_rate) & (phrase < 2 * phrase_rate)
+        intended = np.where(rng.random((n, max_length)) < agreement, leaning, -leaning)
+        sign = np.where(negated, -intended, intended)[is_sentiment]
+        words = np.empty(sign.size, dtype=np.int64)
+        for s, ids in by_sign.items():
+            words[sign == s] = rng.choice(ids, p=magnitude_p[s], size=int((sign == s).sum()))
+        tokens[is_sentiment] = words
+        tokens[:, :-1][negated[:, 1:]] = negation
+        tokens[:, :-1][intensified[:, 1:]] = intensifier
+        tokens = np.where(inside, tokens, PAD).astype(np.int32)
         return tokens, _scores(tokens, valence, negation, intensifier)
 
     def split(n: int) -> Reviews:
-        tokens, scores = draw(n)
-        while (scores == 0).any():
-            redrawn, rescored = draw(int((scores == 0).sum()))
-            tokens[scores == 0], scores[scores == 0] = redrawn, rescored
-        return Reviews(tokens, (scores > 0).astype(np.int32))
+        lengths = rng.integers(min_length, max_length + 1, size=n)
+        tokens, scores = draw(lengths)
+        tied = scores == 0
+        while tied.any():
+            tokens[tied], scores[tied] = draw(lengths[tied])
+            tied = scores == 0
+        flipped = rng.random(n) < label_noise
+        return Reviews(tokens, ((scores > 0) != flipped).astype(np.int32))
 
     return SentimentData(split(n_train), split(n_test), vocabulary, SYNTHETIC_SOURCE, valence)

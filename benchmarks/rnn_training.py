@@ -35,7 +35,7 @@ def models(count: int, vocab: int, hidden: int) -> list[rnn.Classifier]:
 
 @nnx.jit
 def tutorial_step(model, optimizer, batch_tokens, batch_labels):
-    value, grads = nnx.value_and_grad(rnn.loss)(model, batch_tokens, batch_labels)
+    value, grads = nnx.value_and_grad(rnn.classification_loss)(model, batch_tokens, batch_labels)
     optimizer.update(model, grads)
     return value
 

@@ -240,3 +240,121 @@ def test_readout_drives_project_the_input_on_the_slow_mode():
     np.testing.assert_allclose(drives, [[1.0, 0.0], [1.0, 0.0]])   # (wᵀr₁)(ℓ₁ᵀ B x) = 0.5 · 2 x₀
     with pytest.raises(ValueError, match="readout_direction"):
         fps.readout_drives(lin, B, np.eye(2), np.ones(3))
+
+
+def _flip_flops():
+    """Three independent bistable units h ↦ tanh(2h + 3x): stable at ±h*, h* = tanh(2h*); a pulse
+    ±1 on channel i sends unit i to the pulse's sign (tanh(3 − 2h*) > 0) and leaves the rest."""
+    step = lambda h, x: jnp.tanh(2 * h + 3 * x)
+    candidates = jax.random.uniform(runtime.key(5), (400, 3), minval=-1.5, maxval=1.5)
+    pulses = np.concatenate([np.eye(3), -np.eye(3)])       # pulse p < 3: +e_p; p ≥ 3: −e_{p−3}
+    return step, candidates, pulses
+
+
+def _relabelled(graph, order):
+    """The same graph with its nodes listed in ``order``: new node j is old node order[j]."""
+    new = np.argsort(order)
+    edges = frozenset((int(new[i]), p, int(new[j]) if j >= 0 else -1) for i, p, j in graph.edges)
+    return fps.Topology(stable=graph.stable[order], edges=edges)
+
+
+def test_three_flip_flops_have_the_topology_of_a_cube():
+    step, candidates, pulses = _flip_flops()
+    graph = fps.topology(step, candidates, pulses=pulses)
+    h_star = brentq(lambda h: np.tanh(2 * h) - h, 0.5, 1.0)
+    corners = np.sign(graph.stable)
+    assert graph.stable.shape == (8, 3)
+    assert sorted(map(tuple, corners)) == sorted(itertools.product([-1.0, 1.0], repeat=3))
+    np.testing.assert_allclose(np.abs(graph.stable), h_star, atol=1e-4)   # float32 fixed points
+    index = {tuple(c): i for i, c in enumerate(corners)}
+    expected = set()
+    for i, corner in enumerate(corners):
+        for p, pulse in enumerate(pulses):
+            unit = int(np.flatnonzero(pulse)[0])
+            target = corner.copy()
+            target[unit] = pulse[unit]
+            expected.add((i, p, index[tuple(target)]))
+    assert graph.edges == expected and len(graph.edges) == 48
+    assert sum(i == j for i, _, j in graph.edges) == 24      # half the pulses find their unit set already
+
+
+def test_topology_distance_is_zero_exactly_for_isomorphic_graphs():
+    step, candidates, pulses = _flip_flops()
+    graph = fps.topology(step, candidates, pulses=pulses)
+    shuffled = _relabelled(graph, np.random.default_rng(0).permutation(8))
+    assert fps.topology_distance(graph, graph) == 0.0
+    assert fps.topology_distance(graph, shuffled) == 0.0
+    assert fps.topology_distance(shuffled, graph) == 0.0
+    # Redirect one edge: a labelled in-degree changes, so no bijection helps; one of 48 edges differs.
+    i, p, j = sorted(graph.edges)[1]
+    redirected = fps.Topology(stable=graph.stable,
+                              edges=(graph.edges - {(i, p, j)}) | {(i, p, (j + 1) % 8)})
+    assert fps.topology_distance(graph, redirected) == pytest.approx(1 / 48)
+    assert fps.topology_distance(shuffled, redirected) == pytest.approx(1 / 48)
+    # Drop corner 0: seven nodes, pulses that reached it now reach no stable point.
+    kept = np.arange(1, 8)
+    smaller = fps.Topology(stable=graph.stable[kept],
+                           edges=frozenset((i - 1, p, j - 1 if j > 0 else -1)
+                                           for i, p, j in graph.edges if i > 0))
+    assert 1 < fps.topology_distance(graph, smaller) < 2
+
+
+def test_topology_distance_of_small_graphs():
+    one, two = np.zeros((1, 2)), np.zeros((2, 2))
+    swap = fps.Topology(stable=two, edges=frozenset({(0, 0, 1), (1, 0, 0)}))
+    stay = fps.Topology(stable=two, edges=frozenset({(0, 0, 0), (1, 0, 1)}))
+    assert fps.topology_distance(swap, stay) == 1.0            # every edge differs under both bijections
+    loop = fps.Topology(stable=one, edges=frozenset({(0, 0, 0)}))
+    away = fps.Topology(stable=one, edges=frozenset({(0, 0, -1)}))
+    assert fps.topology_distance(loop, away) == 1.0            # "no stable point" is not a node to map
+    other_pulse = fps.Topology(stable=one, edges=frozenset({(0, 1, 0)}))
+    assert fps.topology_distance(loop, other_pulse) == 1.0      # pulse labels are never permuted
+    empty = fps.Topology(stable=np.zeros((0, 2)), edges=frozenset())
+    assert fps.topology_distance(empty, empty) == 0.0
+    assert fps.topology_distance(empty, loop) == 2.0           # one node more, and none of its edges
+
+
+def test_a_pulse_that_does_not_settle_goes_nowhere():
+    # h ↦ h/2 + x: one stable point, 0. A pulse of 100 is still 100/2⁴ away after 3 quiet steps.
+    leak = lambda h, x: 0.5 * h + x
+    candidates = jnp.ones((4, 1))
+    pulses = np.array([[0.01], [100.0]])
+    graph = fps.topology(leak, candidates, pulses=pulses, settle_steps=3, radius=0.1)
+    np.testing.assert_allclose(graph.stable, [[0.0]], atol=1e-5)
+    assert graph.edges == {(0, 0, 0), (0, 1, -1)}
+    # h ↦ 2h³ + x: 0 is stable, ±1/√2 unstable; a pulse past them diverges to infinity.
+    cubic = lambda h, x: 2 * h ** 3 + x
+    graph = fps.topology(cubic, jnp.full((4, 1), 0.1), pulses=np.array([[0.2], [2.0]]), settle_steps=20)
+    assert len(graph.stable) == 1 and graph.edges == {(0, 0, 0), (0, 1, -1)}
+
+
+def test_a_network_with_no_stable_point_has_an_empty_topology():
+    graph = fps.topology(lambda h, x: 2 * h + x, jnp.ones((3, 2)), pulses=np.eye(2))
+    assert graph.stable.shape == (0, 2) and graph.edges == frozenset()
+
+
+def test_topology_bad_inputs_get_clear_errors():
+    step, candidates, pulses = _flip_flops()
+    with pytest.raises(ValueError, match="pulses"):
+        fps.topology(step, candidates, pulses=np.ones(3))
+    with pytest.raises(ValueError, match="pulses"):
+        fps.topology(step, candidates, pulses=np.full((2, 3), np.nan))
+    with pytest.raises(ValueError, match="pulses"):
+        fps.topology(lambda h, x: jnp.tanh(2 * h + jnp.ones((3, 2)) @ x), candidates, pulses=pulses)
+    with pytest.raises(ValueError, match="step"):
+        fps.topology(lambda h, x: h[:2] + x[:2], candidates, pulses=pulses)
+    with pytest.raises(TypeError, match="step"):
+        fps.topology("tanh", candidates, pulses=pulses)
+    with pytest.raises(ValueError, match="candidates"):
+        fps.topology(step, np.ones(3), pulses=pulses)
+    with pytest.raises(ValueError, match="settle_steps"):
+        fps.topology(step, candidates, pulses=pulses, settle_steps=0)
+    with pytest.raises(ValueError, match="radius"):
+        fps.topology(step, candidates, pulses=pulses, radius=-1.0)
+    graph = fps.Topology(stable=np.zeros((9, 1)), edges=frozenset({(0, 0, 1)}))
+    with pytest.raises(ValueError, match="max_nodes"):
+        fps.topology_distance(graph, graph)
+    with pytest.raises(TypeError, match="b must be a Topology"):
+        fps.topology_distance(graph, {(0, 0, 1)})
+    with pytest.raises(ValueError, match="a.edges"):
+        fps.topology_distance(fps.Topology(stable=np.zeros((2, 1)), edges=frozenset({(0, 0, 2)})), graph)

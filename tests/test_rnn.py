@@ -9,7 +9,7 @@ from flax import nnx
 from neurotheory import rnn, runtime
 
 
-@pytest.mark.parametrize("cell", rnn.CELLS)
+@pytest.mark.parametrize("cell", rnn.ARCHITECTURES)
 def test_every_cell_steps_a_state_and_is_differentiable(cell):
     params = rnn.init(cell, runtime.key(0), input_size=3, hidden_size=5)
     n = rnn.state_size(cell, 5)
@@ -30,6 +30,7 @@ def test_cells_follow_their_equations():
     h, x = jnp.array([0.2, -0.4]), jnp.array([1.0, 0.5, -1.0])
     p = rnn.init("vanilla", key, input_size=3, hidden_size=2)
     np.testing.assert_allclose(rnn.vanilla_step(p, h, x), jnp.tanh(p["W"] @ h + p["U"] @ x + p["b"]), rtol=1e-6)
+    np.testing.assert_allclose(rnn.relu_step(p, h, x), np.maximum(0, p["W"] @ h + p["U"] @ x + p["b"]), rtol=1e-6)
     p = rnn.init("gru", key, input_size=3, hidden_size=2)
     p["b_z"] = jnp.full(2, 50.0)  # update gate shut: the GRU keeps its state
     np.testing.assert_allclose(rnn.gru_step(p, h, x), h, atol=1e-6)
@@ -157,3 +158,79 @@ def test_bad_inputs_get_clear_errors():
         rnn.accuracy(model, np.ones((4, 3), int), np.ones(3))
     with pytest.raises(ValueError, match="inputs"):
         rnn.run("gru", rnn.init("gru", runtime.key(0), input_size=3, hidden_size=4), jnp.ones(3))
+
+
+def _echo_data(n=256, steps=12, seed=0):
+    """Inputs (n, steps, 2) and targets = the running sum of channel 0 minus channel 1; mask on the last half."""
+    x = np.asarray(jax.random.normal(runtime.key(seed), (n, steps, 2))) * 0.3
+    targets = np.cumsum(x[..., :1] - x[..., 1:], axis=1)
+    mask = (np.arange(steps) >= steps // 2)[None].repeat(n, 0).astype(np.float32)
+    return x.astype(np.float32), targets.astype(np.float32), mask
+
+
+def _sequence_models(cell="gru", seeds=(0, 1, 2)):
+    return [rnn.SequenceModel(cell, input_size=2, hidden_size=8, output_size=1, rngs=nnx.Rngs(s)) for s in seeds]
+
+
+def test_sequence_model_reads_out_every_step_and_learns_a_task():
+    inputs, targets, mask = _echo_data()
+    model = _sequence_models(seeds=(0,))[0]
+    assert model(jnp.asarray(inputs)).shape == (256, 12, 1)
+    assert model.autonomous()(jnp.zeros(8)).shape == (8,)
+    losses = rnn.train(model, inputs, targets, mask, steps=300, batch_size=32, learning_rate=1e-2)
+    assert losses[-20:].mean() < 0.2 * losses[:20].mean()
+    # the masked loss ignores unscored steps: changing targets there changes nothing
+    scrambled = np.where(mask[..., None] > 0, targets, 100.0).astype(np.float32)
+    args = (jnp.asarray(inputs), jnp.asarray(targets), jnp.asarray(mask))
+    assert float(rnn.sequence_loss(model, *args)) == pytest.approx(
+        float(rnn.sequence_loss(model, args[0], jnp.asarray(scrambled), args[2])))
+
+
+def test_population_members_follow_their_own_hyperparameters():
+    inputs, targets, mask = _echo_data()
+    rates, l2s = [1e-2, 3e-3, 1e-3], [0.0, 1e-3, 1e-2]
+    population = _sequence_models()
+    together = rnn.train_population(population, inputs, targets, mask, steps=30, batch_size=16,
+                                    learning_rate=rates, l2=l2s, seeds=[4, 5, 6], chunk=10)
+    for seed, alone, member, rate, l2, history in zip((4, 5, 6), _sequence_models(), population, rates, l2s, together):
+        np.testing.assert_allclose(rnn.train(alone, inputs, targets, mask, steps=30, batch_size=16,
+                                             learning_rate=rate, l2=l2, seed=seed, chunk=10),
+                                   history, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(alone(jnp.asarray(inputs[:8])), member(jnp.asarray(inputs[:8])), rtol=1e-4, atol=1e-5)
+    with pytest.raises(ValueError, match="learning_rate"):
+        rnn.train_population(population, inputs, targets, mask, steps=2, learning_rate=[1e-3, 1e-3])
+
+
+SHARDED = r"""
+import os, sys
+import numpy as np, jax, jax.numpy as jnp
+from flax import nnx
+sys.path.insert(0, sys.argv[1])
+from test_rnn import _echo_data, _sequence_models
+from neurotheory import rnn
+assert len(jax.devices()) == 4, jax.devices()
+inputs, targets, mask = _echo_data()
+population = _sequence_models()          # 3 networks on 4 devices: the population is padded
+losses = rnn.train_population(population, inputs, targets, mask, steps=30, batch_size=16, seeds=[4, 5, 6], chunk=10)
+np.savez(sys.argv[2], losses=losses, outputs=np.stack([np.asarray(m(jnp.asarray(inputs[:8]))) for m in population]))
+"""
+
+
+def test_population_sharded_over_four_devices_matches_each_network_alone(tmp_path):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script, out = tmp_path / "sharded.py", tmp_path / "sharded.npz"
+    script.write_text(SHARDED)
+    env = {**os.environ, "XLA_FLAGS": "--xla_force_host_platform_device_count=4", "JAX_PLATFORMS": "cpu"}
+    run = subprocess.run([sys.executable, str(script), str(Path(__file__).parent), str(out)], env=env,
+                         capture_output=True, text=True, timeout=600)
+    assert run.returncode == 0, run.stderr[-3000:]
+    sharded = np.load(out)
+    inputs, targets, mask = _echo_data()
+    for i, (seed, alone) in enumerate(zip((4, 5, 6), _sequence_models())):
+        history = rnn.train(alone, inputs, targets, mask, steps=30, batch_size=16, seed=seed, chunk=10)
+        np.testing.assert_allclose(sharded["losses"][i], history, rtol=1e-4, atol=1e-6)
+        np.testing.assert_allclose(sharded["outputs"][i], alone(jnp.asarray(inputs[:8])), rtol=1e-4, atol=1e-5)

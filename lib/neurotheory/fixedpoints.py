@@ -16,11 +16,21 @@ Projecting on the line reduces the network to the scalar integrator of
 :func:`line_integrator`, s_t = s_k + λ₁ (s_{t−1} − s_k) + (wᵀr₁)(ℓ₁ᵀ B x_t) linearized at the
 nearest point k of the line, the mechanism Maheswaranathan et al. (2019) find in sentiment
 networks.
+
+A network's *topology* (Maheswaranathan, Williams, Golub, Ganguli & Sussillo 2019, "Universality
+and individuality", Fig. 1e–f) is a graph of its fixed points and the transitions between them.
+We keep its memory part, a labelled graph: its nodes are the stable fixed points at zero input,
+and pulse p sends node i to node j when h₁ = F(h*_i, x_p), h_{t+1} = F(h_t, 0) settles near h*_j
+(:func:`topology`); the paper's graph also has the saddles and the orbits joining them.
+Networks of different architectures differ in geometry but share this graph — for the 3-bit
+flip-flop, the 8 corners of a cube with pulses moving along its edges — and
+:func:`topology_distance` is 0 exactly when two such graphs are isomorphic.
 """
 
 from __future__ import annotations
 
 import functools
+import itertools
 from dataclasses import dataclass
 from typing import Callable
 
@@ -438,3 +448,160 @@ def _line_integrator(positions, decays, drives, tokens, initial, pad):
         return y, y
 
     return jax.vmap(lambda row: jax.lax.scan(advance, initial, row)[1])(tokens)
+
+
+@dataclass(frozen=True)
+class Topology:
+    """The graph of a network's memories (Maheswaranathan et al. 2019, Fig. 1e): nodes are the
+    stable fixed points found at zero input, edges say where each input pulse sends each one.
+
+    ``stable`` (k, n) holds the points, in the order found; ``edges`` holds one triple
+    (from_index, pulse_index, to_index) for every stable point and every pulse, self-loops
+    included, with to_index = −1 where the state the pulse leads to is near no stable point.
+    """
+
+    stable: np.ndarray   # (k, n) stable fixed points at x = 0
+    edges: frozenset     # {(i, p, j)}: pulse p sends point i to point j (−1: to none of them)
+
+
+def _check_pulses(pulses, dtype) -> jax.Array:
+    pulses = np.asarray(pulses)
+    if not (np.issubdtype(pulses.dtype, np.integer) or np.issubdtype(pulses.dtype, np.floating)):
+        raise TypeError(f"pulses must be real numbers, got {pulses.dtype}")
+    if pulses.ndim != 2 or pulses.shape[0] == 0 or pulses.shape[1] == 0:
+        raise ValueError(f"pulses must have shape (P, m) with P, m ≥ 1, got {pulses.shape}")
+    if not np.all(np.isfinite(pulses)):
+        raise ValueError("pulses has NaN or infinite values")
+    return jnp.asarray(pulses, dtype)
+
+
+def _check_transition(step, n: int, m: int, dtype) -> None:
+    """``step(h, x)`` must take a state (n,) and an input (m,), m the width of the pulses, to a state (n,)."""
+    if not callable(step):
+        raise TypeError(f"step must be callable, got {type(step).__name__}")
+    try:
+        out = jax.eval_shape(step, jax.ShapeDtypeStruct((n,), dtype), jax.ShapeDtypeStruct((m,), dtype))
+    except (TypeError, ValueError) as error:
+        raise ValueError(f"step must accept a state of shape ({n},) and an input of shape ({m},), "
+                         f"the width of pulses: {error}") from error
+    if getattr(out, "shape", None) != (n,):
+        raise ValueError(f"step must map a state of shape ({n},) and an input to a state of shape ({n},), "
+                         f"got {getattr(out, 'shape', type(out).__name__)}")
+
+
+def topology(step: Callable[[jax.Array, jax.Array], jax.Array], candidates, *, pulses,
+             settle_steps: int = 500, tol: float = 1e-10, radius: float = 0.1, merge: float = 1e-3,
+             stability_tol: float = 1e-3, max_iters: int = 200) -> Topology:
+    """The fixed-point topology of ``step(h, x)`` under input ``pulses`` (Maheswaranathan et al.
+    2019, Fig. 1e–f: different architectures, one topology; saddles are left out of the graph).
+
+    1. Fixed points of F(h) = step(h, 0) are sought from ``candidates`` (K, n) by
+       :func:`find_fixed_points` (q < ``tol``, at most ``max_iters`` iterations); converged
+       points closer than ``merge`` are one (:func:`unique`), and those with every |λ| below
+       1 − ``stability_tol`` (:func:`linearize`, :func:`stability`) are the nodes h*_i.
+    2. Each pulse x_p, a row of ``pulses`` (P, m), is applied for one step from each node and
+       the input is then held at zero for ``settle_steps`` steps,
+
+           h₁ = step(h*_i, x_p),    h_{t+1} = step(h_t, 0),
+
+       for all k·P pairs at once (``vmap`` over nodes and pulses, ``lax.fori_loop`` over time).
+    3. The end state is assigned to its nearest node j, the edge (i, p, j); if no node lies
+       within ``radius`` (Euclidean, state units) — the state escaped, kept moving, or is not
+       finite — the edge is (i, p, −1).
+
+    ``step`` is a two-argument map like ``rnn.Classifier.transition()``; m is the width of
+    ``pulses``. With no stable point found the graph is empty: ``stable`` of shape (0, n).
+    """
+    candidates = _check_candidates(candidates)
+    n, dtype = candidates.shape[1], candidates.dtype
+    pulses = _check_pulses(pulses, dtype)
+    _check_transition(step, n, pulses.shape[1], dtype)
+    settle_steps = checks.integer("settle_steps", settle_steps)
+    radius, merge = checks.number("radius", radius), checks.number("merge", merge)
+    stability_tol = checks.number("stability_tol", stability_tol)
+    zero = jnp.zeros(pulses.shape[1], dtype)
+
+    def autonomous(h):
+        return step(h, zero)
+
+    found = find_fixed_points(autonomous, candidates, tol=tol, max_iters=max_iters)
+    points = unique(found.points[found.converged], merge)
+    if len(points):
+        points = points[stability(linearize(autonomous, points).eigenvalues, tol=stability_tol) == "stable"]
+    if len(points) == 0:
+        return Topology(stable=np.zeros((0, n), dtype), edges=frozenset())
+
+    def settle(h, pulse):
+        return jax.lax.fori_loop(0, settle_steps, lambda _, state: autonomous(state), step(h, pulse))
+
+    ends = np.asarray(jax.jit(jax.vmap(jax.vmap(settle, (None, 0)), (0, None)))(jnp.asarray(points), pulses))
+    distance = np.linalg.norm(ends[:, :, None, :] - points[None, None], axis=-1)     # (k, P, k)
+    nearest = distance.argmin(axis=-1)
+    within = np.take_along_axis(distance, nearest[..., None], axis=-1)[..., 0] <= radius
+    targets = np.where(within, nearest, -1)
+    edges = frozenset((i, p, int(targets[i, p])) for i in range(len(points)) for p in range(len(pulses)))
+    return Topology(stable=points, edges=edges)
+
+
+def _edge_array(name: str, graph) -> np.ndarray:
+    """The edges of Topology ``graph`` as an (E, 3) integer array, each triple checked."""
+    if not isinstance(graph, Topology):
+        raise TypeError(f"{name} must be a Topology, got {type(graph).__name__}")
+    if np.ndim(graph.stable) != 2:
+        raise ValueError(f"{name}.stable must have shape (k, n), got {np.shape(graph.stable)}")
+    k = np.shape(graph.stable)[0]
+    edges = []
+    for edge in graph.edges:
+        integers = isinstance(edge, tuple) and len(edge) == 3 and all(
+            isinstance(v, (int, np.integer)) and not isinstance(v, bool) for v in edge)
+        if not (integers and 0 <= edge[0] < k and edge[1] >= 0 and -1 <= edge[2] < k):
+            raise ValueError(f"{name}.edges must hold integer triples (i, p, j) with 0 ≤ i < {k}, "
+                             f"p ≥ 0 and −1 ≤ j < {k}, got {edge!r}")
+        edges.append(edge)
+    return np.asarray(sorted(edges), dtype=int).reshape(-1, 3)
+
+
+def topology_distance(a: Topology, b: Topology, *, max_nodes: int = 8) -> float:
+    """Distance between two topologies, 0 exactly when they are the same labelled graph.
+
+    Nodes are stable points; edges (i, p, j) are labelled by the pulse p, which means the same
+    input in both graphs and is never relabelled; the target j = −1 ("no stable point") is a
+    node of its own that every bijection fixes. With k = max(k_a, k_b), the graph with fewer
+    nodes is padded with |k_a − k_b| isolated nodes, and
+
+        d(a, b) = |k_a − k_b| + min_σ |E_a △ σ(E_b)| / (|E_a| + |E_b|),
+
+    σ running over the k! bijections of nodes, σ(E_b) = {(σ(i), p, σ(j))}, and the fraction
+    taken as 0 when both graphs have no edges. The fraction lies in [0, 1], so d = 0 exactly
+    when a and b are isomorphic (same node count, a bijection preserving every labelled edge),
+    0 < d ≤ 1 for non-isomorphic graphs with one node count, and d ≥ 1 when the counts differ.
+    For graphs from :func:`topology` (one edge per node and pulse) the fraction is the share
+    of (node, pulse) pairs whose pulse goes somewhere else under the best bijection.
+
+    The minimum is exact, by brute force over all k! bijections (vectorized, in chunks), so
+    k > ``max_nodes`` (default 8: 8! = 40,320 bijections) raises a ``ValueError``; raise
+    ``max_nodes`` to pay for more (10! ≈ 3.6 million).
+    """
+    edges_a, edges_b = _edge_array("a", a), _edge_array("b", b)
+    k_a, k_b = len(a.stable), len(b.stable)
+    k = max(k_a, k_b)
+    if k > checks.integer("max_nodes", max_nodes):
+        raise ValueError(f"topology_distance compares graphs of at most max_nodes = {max_nodes} nodes "
+                         f"by brute force, got {k}; pass a larger max_nodes to allow it")
+    total = len(edges_a) + len(edges_b)
+    if total == 0:
+        return float(abs(k_a - k_b))
+    labels = 1 + max(edges_a[:, 1].max(initial=0), edges_b[:, 1].max(initial=0))
+    nowhere = k                                             # the node j = −1, fixed by every σ
+    adjacency = np.zeros((labels, k + 1, k + 1), bool)      # adjacency[p, i, j]: (i, p, j) ∈ E_a
+    adjacency[edges_a[:, 1], edges_a[:, 0], np.where(edges_a[:, 2] < 0, nowhere, edges_a[:, 2])] = True
+    source, label = edges_b[:, 0], edges_b[:, 1]
+    target = np.where(edges_b[:, 2] < 0, nowhere, edges_b[:, 2])
+    best, bijections = 0, itertools.permutations(range(k))
+    for chunk in iter(lambda: list(itertools.islice(bijections, 40_320)), []):
+        sigma = np.concatenate([np.asarray(chunk), np.full((len(chunk), 1), nowhere)], axis=1)   # σ(−1) = −1
+        shared = adjacency[label[None], sigma[:, source], sigma[:, target]].sum(axis=1)  # |E_a ∩ σ(E_b)|
+        best = max(best, int(shared.max()))
+        if best == min(len(edges_a), len(edges_b)):
+            break
+    return abs(k_a - k_b) + (total - 2 * best) / total

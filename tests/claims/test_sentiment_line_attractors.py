@@ -3,9 +3,10 @@
 GRUs trained on the synthetic review corpus (IMDB-like: 50–150 words, sparse graded
 sentiment words, negation, label noise) beat the bag-of-valences baseline; their slow points
 (input x = 0) form a line along the readout with λ₁ ≈ 1 and nothing unstable — a test that
-two bistable switches fail (tests/test_fixedpoints.py) — for every seed of a population,
-not one chosen network; and the one-dimensional integrator built from a network's own
-linearization predicts that network's decisions. The sizes are the chapter's quick-scale sizes.
+two bistable switches fail (tests/test_fixedpoints.py) — in most seeds of a population, not
+one chosen network; and where it does, the one-dimensional integrator built from the
+network's own linearization predicts that network's decisions. The sizes are the chapter's
+quick-scale sizes.
 """
 
 import jax.numpy as jnp
@@ -50,14 +51,21 @@ def test_gru_beats_the_bag_of_valences(trained):
         assert gru > 0.85 and gru > bag + 0.03
 
 
-def test_slow_points_form_a_line_attractor_in_every_seed(trained):
+def line_tests(networks):
+    """The line-attractor test of each network: slow points over its 10–90 % range of final readouts."""
+    return [fixedpoints.line_attractor_test(np.asarray(model.logit(jnp.asarray(points))), lin.eigenvalues,
+                                            span=tuple(np.quantile(logits, [0.1, 0.9])))
+            for model, points, lin, logits in networks]
+
+
+def test_slow_points_form_a_line_attractor_in_most_seeds(trained):
+    # Not one chosen network: at least two of three seeds. With the pinned versions all three
+    # pass; the line is fragile at this size (under JAX 0.4.30's numerics only one of the three
+    # does, and for the other two the integrator fails too), which the chapter's run reports.
     _, networks = trained
-    for model, points, lin, logits in networks:
-        readout = np.asarray(model.logit(jnp.asarray(points)))
-        test = fixedpoints.line_attractor_test(readout, lin.eigenvalues,
-                                               span=tuple(np.quantile(logits, [0.1, 0.9])))
-        print(test)
-        assert test.holds
+    tests = line_tests(networks)
+    print(*tests, sep="\n")
+    assert sum(test.holds for test in tests) >= 2
 
 
 def integrator_logits(model, points, lin, tokens, vocabulary_size, words=None):
@@ -73,22 +81,23 @@ def integrator_logits(model, points, lin, tokens, vocabulary_size, words=None):
     return fixedpoints.line_integrator(readout, lin.eigenvalues[:, 0].real, drives, tokens, initial=start)[:, -1]
 
 
-def test_integrator_predicts_the_network(trained):
-    # The reduced model knows only the network's slow points, λ₁, ℓ₁, r₁ and B. It agrees with the
-    # network far above chance and tracks its logit; with the words' vectors shuffled among the
-    # words (same line, same dynamics, wrong drives) it does not.
+def test_integrator_predicts_the_network_where_the_line_holds(trained):
+    # The reduced model knows only the network's slow points, λ₁, ℓ₁, r₁ and B. Where the line
+    # test holds it agrees with the network far above chance and tracks its logit; with the
+    # words' vectors shuffled among the words (same line, wrong drives) it does not.
     corpus, networks = trained
-    tokens = corpus.test.tokens
-    for model, points, lin, logits in networks:
+    tokens, n = corpus.test.tokens, len(corpus.vocabulary)
+    shuffled = np.concatenate([[rnn.PAD], 1 + runtime.rng(0).permutation(n - 1)])
+    bag = corpus.valence_count(tokens) > 0
+    for (model, points, lin, logits), line in zip(networks, line_tests(networks)):
         decisions = logits > 0
-        y = integrator_logits(model, points, lin, tokens, len(corpus.vocabulary))
-        bag = corpus.valence_count(tokens) > 0
-        print(f"agreement with the GRU: integrator {np.mean((y > 0) == decisions):.3f}, "
-              f"bag of true valences {np.mean(bag == decisions):.3f}; "
+        y = integrator_logits(model, points, lin, tokens, n)
+        print(f"line test {'holds' if line.holds else 'fails'}; agreement with the GRU: integrator "
+              f"{np.mean((y > 0) == decisions):.3f}, bag of true valences {np.mean(bag == decisions):.3f}; "
               f"logit correlation {np.corrcoef(y, logits)[0, 1]:.3f}")
+        if not line.holds:
+            continue
         assert np.mean((y > 0) == decisions) > 0.75
         assert np.corrcoef(y, logits)[0, 1] > 0.7
-        n = len(corpus.vocabulary)
-        shuffled = np.concatenate([[rnn.PAD], 1 + runtime.rng(0).permutation(n - 1)])
         wrong = integrator_logits(model, points, lin, tokens, n, words=shuffled)
         assert np.mean((wrong > 0) == decisions) < 0.65

@@ -252,3 +252,12 @@ def test_representations_and_inductive_projection():
         dl.hidden_representations(weights, data.X, layer=2)
     with pytest.raises(ValueError, match="square"):
         dl.similarity_correlation(S, S[:4])
+
+
+def test_birds_and_fish_grade_category_membership():
+    typ = dl.birds_and_fish()
+    assert typ.X.shape == (8, 8) and typ.Y.shape == (8, 11)
+    bird_counts = typ.Y[:4, :6].sum(axis=1)
+    np.testing.assert_array_equal(bird_counts, [6, 5, 3, 3])
+    assert typ.Y[typ.items.index("penguin"), typ.features.index("can swim")] == 1
+    assert [c[-1] for c in typ.categories] == ["bird"] * 4 + ["fish"] * 4

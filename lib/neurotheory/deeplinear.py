@@ -232,6 +232,31 @@ def eight_items() -> Dataset:
                    tuple(_EIGHT_ITEMS[i] for i in items))
 
 
+_BIRD_FEATURES = ("has feathers", "has wings", "has a beak", "can fly", "builds nests", "sings")
+_FISH_FEATURES = ("has gills", "has fins", "can swim", "has scales", "lives in water")
+_TYPICALITY_MEMBERS = {
+    "robin": _BIRD_FEATURES, "sparrow": _BIRD_FEATURES[:5], "ostrich": _BIRD_FEATURES[:3],
+    "penguin": _BIRD_FEATURES[:3] + ("can swim",),
+    "salmon": _FISH_FEATURES, "trout": _FISH_FEATURES, "tuna": _FISH_FEATURES[:4],
+    "eel": ("has gills", "can swim", "lives in water"),
+}
+
+
+def birds_and_fish() -> Dataset:
+    """Four birds and four fish that share their category's properties to different degrees.
+
+    The robin has all six bird properties, the sparrow five, the ostrich three and the penguin
+    three and "can swim"; salmon and trout have all five fish properties, the tuna four and
+    the eel three. An item's weight in the bird-versus-fish singular vector is its typicality
+    (Saxe, McClelland & Ganguli 2019, section on typicality).
+    """
+    items = tuple(_TYPICALITY_MEMBERS)
+    features = _BIRD_FEATURES + _FISH_FEATURES
+    Y = np.array([[f in _TYPICALITY_MEMBERS[i] for f in features] for i in items], float)
+    return Dataset(one_hot_inputs(len(items)), Y, items, features,
+                   tuple(("animal", "bird" if i < 4 else "fish") for i in range(len(items))))
+
+
 def _tree(depth, branching, n_features, flip) -> tuple[int, int, int, float]:
     """Checked parameters of a branching diffusion: flip probability in [0, 1/2]."""
     depth = checks.integer("depth", depth)

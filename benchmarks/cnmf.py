@@ -13,28 +13,11 @@ GPU too when JAX sees one.
 from __future__ import annotations
 
 import argparse
-import time
-
 import numpy as np
 
 from neurotheory import cnmf, runtime
 
 N, K, L = 100, 3, 20
-
-
-def seqnmf_fit(X, W0, H0, iterations):
-    """seqNMF's MU (no x-ortho or ℓ1 penalty, no factor shifting) from our start; relative losses and seconds."""
-    from seqnmf import seqnmf
-
-    T = X.shape[1]
-    H_padded = np.pad(np.asarray(H0, np.float64), ((0, 0), (L, L)))
-    start = time.perf_counter()
-    _, _, cost, _, _ = seqnmf(np.asarray(X, np.float64), K=K, L=L, Lambda=0.0, W_init=np.asarray(W0).transpose(1, 2, 0).astype(np.float64),
-                              H_init=H_padded, max_iter=iterations, shift=False, sort_factors=False)
-    seconds = time.perf_counter() - start
-    # seqNMF reports the RMSE over its zero-padded data matrix (N × (T + 2L))
-    loss = np.ravel(cost)[1:] ** 2 * N * (T + 2 * L) / np.sum(np.asarray(X, np.float64) ** 2)
-    return loss, seconds * np.arange(1, len(loss) + 1) / len(loss)
 
 
 def time_to(loss, seconds, target):
@@ -57,7 +40,7 @@ def main():
             traces[method] = (result.loss, result.time)
             compile_s[method] = result.compile_time
         try:
-            traces["seqnmf"] = seqnmf_fit(data.X, W0, H0, args.iterations)
+            traces["seqnmf"] = cnmf.seqnmf_fit(data.X, W0, H0, args.iterations)
             compile_s["seqnmf"] = 0.0
         except ImportError as err:
             print(f"seqNMF skipped: {err}")

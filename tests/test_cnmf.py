@@ -202,3 +202,161 @@ def test_other_functions_reject_bad_input():
         cnmf.synthetic_sequences(10, 2, 50, 50)
     with pytest.raises(ValueError, match="event_rate"):
         cnmf.synthetic_sequences(10, 2, 5, 50, event_rate=0.0)
+
+
+# ----------------------------------------------------------------------------------------------
+# MU against its formula; the penalized updates against a generic optimizer (scipy)
+# ----------------------------------------------------------------------------------------------
+
+PENALTIES = dict(l1_W=0.3, l2_W=0.5, l1_H=0.2, l2_H=0.4)
+
+
+def penalty(l1, l2):
+    return cnmf.Penalty(jnp.float32(l1), jnp.float32(l2))
+
+
+def penalized_objective(X, W, H, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0):
+    """½‖X − X̂‖² + l1_W ΣW + ½ l2_W ΣW² + l1_H ΣH + ½ l2_H ΣH², in float64."""
+    R = X - numpy_reconstruct(W, H)
+    return (0.5 * np.sum(R ** 2) + l1_W * W.sum() + 0.5 * l2_W * np.sum(W ** 2)
+            + l1_H * H.sum() + 0.5 * l2_H * np.sum(H ** 2))
+
+
+def penalized_gradients(X, W, H, l1_W=0.0, l2_W=0.0, l1_H=0.0, l2_H=0.0):
+    """∂/∂W and ∂/∂H of :func:`penalized_objective`, written out with explicit shifts."""
+    L, T = W.shape[0], H.shape[1]
+    R = X - numpy_reconstruct(W, H)
+    grad_W = np.stack([-R[:, l:] @ H[:, :T - l].T for l in range(L)]) + l1_W + l2_W * W
+    grad_H = -sum(np.pad(W[l].T @ R[:, l:], ((0, 0), (0, l))) for l in range(L)) + l1_H + l2_H * H
+    return grad_W, grad_H
+
+
+def scipy_argmin(objective, x0, gradient=None):
+    """min objective(x) over x ≥ 0 by L-BFGS-B (numerical gradients unless given), tightly converged."""
+    from scipy.optimize import minimize
+
+    result = minimize(objective, x0, jac=gradient, method="L-BFGS-B", bounds=[(0, None)] * x0.size,
+                      options=dict(ftol=1e-15, gtol=1e-10, maxiter=5000, maxfun=10 ** 6))
+    return result.x
+
+
+@pytest.mark.parametrize("penalized", [False, True])
+def test_mu_step_is_its_formula(tiny, penalized):
+    """W_l ← W_l ⊙ (X(S_l H)ᵀ + ε)/(X̂(S_l H)ᵀ + l1 + l2 W_l + ε), then H likewise with the new W."""
+    X, W, H = (a.astype(np.float64) for a in tiny)
+    p = PENALTIES if penalized else dict.fromkeys(PENALTIES, 0.0)
+    L, T = W.shape[0], H.shape[1]
+    eps = cnmf.EPS
+    shifted = [np.pad(H, ((0, 0), (l, 0)))[:, :T] for l in range(L)]
+    X_hat = numpy_reconstruct(W, H)
+    W_new = np.stack([W[l] * (X @ shifted[l].T + eps) / (X_hat @ shifted[l].T + p["l1_W"] + p["l2_W"] * W[l] + eps)
+                      for l in range(L)])
+    X_hat = numpy_reconstruct(W_new, H)
+    back = lambda Y: sum(W_new[l].T @ np.pad(Y[:, l:], ((0, 0), (0, l))) for l in range(L))   # Σ_l W_lᵀ S_lᵀ Y
+    H_new = H * (back(X) + eps) / (back(X_hat) + p["l1_H"] + p["l2_H"] * H + eps)
+    got_W, got_H, loss = cnmf.mu_step(jnp.asarray(tiny[0]), jnp.asarray(tiny[1]), jnp.asarray(tiny[2]),
+                                      penalty(p["l1_W"], p["l2_W"]), penalty(p["l1_H"], p["l2_H"]))
+    np.testing.assert_allclose(np.asarray(got_W), W_new, rtol=2e-5, atol=1e-6)
+    np.testing.assert_allclose(np.asarray(got_H), H_new, rtol=2e-5, atol=1e-6)
+    assert float(loss) == pytest.approx(0.5 * np.sum((X - numpy_reconstruct(W_new, H_new)) ** 2), rel=1e-4)
+
+
+def test_penalized_anls_W_is_the_scipy_minimizer(tiny):
+    X, W, H = (a.astype(np.float64) for a in tiny)
+    p = PENALTIES
+    expected = scipy_argmin(lambda w: penalized_objective(X, w.reshape(W.shape), H, p["l1_W"], p["l2_W"]), W.ravel(),
+                            lambda w: penalized_gradients(X, w.reshape(W.shape), H, p["l1_W"], p["l2_W"])[0].ravel())
+    expected = expected.reshape(W.shape)
+    got = np.asarray(cnmf._anls_W(*(jnp.asarray(a) for a in tiny), penalty(p["l1_W"], p["l2_W"])))
+    np.testing.assert_allclose(got, expected, atol=2e-4)
+
+
+def test_penalized_hals_W_minimizes_each_column_in_turn(tiny):
+    """Column order c = l K + k; each column of W_l is the scipy argmin with the others fixed."""
+    X, W, H = (a.astype(np.float64) for a in tiny)
+    p = PENALTIES
+    L, N, K = W.shape
+    expected = W.copy()
+    for l in range(L):
+        for k in range(K):
+            def objective(column):
+                trial = expected.copy()
+                trial[l, :, k] = column
+                return penalized_objective(X, trial, H, p["l1_W"], p["l2_W"])
+            expected[l, :, k] = scipy_argmin(objective, expected[l, :, k])
+    got = np.asarray(cnmf._hals_W(*(jnp.asarray(a) for a in tiny), penalty(p["l1_W"], p["l2_W"])))
+    np.testing.assert_allclose(got, expected, atol=2e-4)
+
+
+@pytest.mark.parametrize("method", ["hals", "anls"])
+def test_penalized_H_sweeps_minimize_each_block_in_turn(tiny, method):
+    """HALS: each scalar H[k, t] in the order k, p, t = p, p+L, …; ANLS: each column t in the order p, t.
+    Every block is the scipy argmin of the penalized objective with the rest of H fixed."""
+    X, W, H = (a.astype(np.float64) for a in tiny)
+    p = PENALTIES
+    L, K, T = W.shape[0], H.shape[0], H.shape[1]
+    expected = H.copy()
+    if method == "hals":
+        blocks = [(k, t) for k in range(K) for q in range(L) for t in range(q, T, L)]
+    else:
+        blocks = [(slice(None), t) for q in range(L) for t in range(q, T, L)]
+    for index in blocks:
+        def objective(values):
+            trial = expected.copy()
+            trial[index] = values.reshape(np.shape(trial[index]))
+            return penalized_objective(X, W, trial, l1_H=p["l1_H"], l2_H=p["l2_H"])
+        expected[index] = scipy_argmin(objective, np.atleast_1d(expected[index])).reshape(np.shape(expected[index]))
+    update = cnmf._hals_H if method == "hals" else cnmf._anls_H
+    got = np.asarray(update(*(jnp.asarray(a) for a in tiny), penalty(p["l1_H"], p["l2_H"])))
+    np.testing.assert_allclose(got, expected, atol=2e-4)
+
+
+@pytest.mark.parametrize("method, iterations", [("mu", 1000), ("hals", 200), ("anls", 100)])
+def test_penalized_fit_ends_at_a_stationary_point(tiny, method, iterations):
+    """At convergence W minimizes the penalized objective given H and H given W (each subproblem is
+    convex), as a generic optimizer confirms; the penalized objective never went up on the way."""
+    X = tiny[0].astype(np.float64)
+    p = PENALTIES
+    result = cnmf.fit(tiny[0], 2, 3, method=method, max_iter=iterations, tol=0.0, seed=1, **p)
+    W, H = result.W.astype(np.float64), result.H.astype(np.float64)
+    at_fit = penalized_objective(X, W, H, **p)
+    best_W = scipy_argmin(lambda w: penalized_objective(X, w.reshape(W.shape), H, **p), W.ravel() + 0.1,
+                          lambda w: penalized_gradients(X, w.reshape(W.shape), H, **p)[0].ravel())
+    best_H = scipy_argmin(lambda h: penalized_objective(X, W, h.reshape(H.shape), **p), H.ravel() + 0.1,
+                          lambda h: penalized_gradients(X, W, h.reshape(H.shape), **p)[1].ravel())
+    assert at_fit - penalized_objective(X, best_W.reshape(W.shape), H, **p) < 1e-4 * at_fit
+    assert at_fit - penalized_objective(X, W, best_H.reshape(H.shape), **p) < 1e-4 * at_fit
+    # the fit started far from this point: the test is not passed by standing still
+    W0, H0 = (np.asarray(a, np.float64) for a in cnmf.initialize(tiny[0], 2, 3, seed=1))
+    assert penalized_objective(X, W0, H0, **p) > 1.2 * at_fit
+
+
+def test_ordered_sequences_fire_in_order():
+    data = cnmf.ordered_sequences(30, 2, 5, 9, 200, event_rate=0.05, noise=0.0, seed=0)
+    assert data.X.shape == (30, 200) and data.W.shape == (9, 30, 2)
+    np.testing.assert_allclose(data.X, cnmf.reconstruct(data.W, data.H), rtol=1e-5, atol=1e-6)
+    for k in range(2):
+        members = np.flatnonzero(data.W[:, :, k].sum(0))
+        np.testing.assert_array_equal(members, np.arange(5 * k, 5 * k + 5))
+        firing_lag = data.W[:, members, k].argmax(0)
+        assert firing_lag[0] == 0 and firing_lag[-1] == 8 and np.all(np.diff(firing_lag) > 0)
+    assert data.W[:, 10:].sum() == 0
+    with pytest.raises(ValueError, match="n_members"):
+        cnmf.ordered_sequences(10, 3, 4)
+    with pytest.raises(ValueError, match="event_rate"):
+        cnmf.ordered_sequences(event_rate=1.5)
+
+
+def test_seqnmf_reference_descends_from_our_start():
+    """seqNMF's MU from our starting factors: one loss per iteration, in our units, never increasing.
+    (Its trajectory is not ours step for step, so only the units are compared: both start from the same loss.)"""
+    pytest.importorskip("seqnmf")
+    data = cnmf.synthetic_sequences(20, 2, 5, 150, seed=3)
+    W0, H0 = cnmf.initialize(data.X, 2, 5, seed=0)
+    loss, seconds = cnmf.seqnmf_fit(data.X, W0, H0, 30)
+    ours = cnmf.fit(data.X, 2, 5, method="mu", max_iter=1, tol=0.0, seed=0)
+    assert loss.shape == seconds.shape == (30,) and np.all(np.diff(seconds) > 0)
+    assert np.all(np.diff(loss) <= 1e-6) and loss[-1] < 0.8 * ours.initial_loss
+    assert loss[0] == pytest.approx(ours.loss[0], rel=0.2)
+    with pytest.raises(ValueError, match="do not fit"):
+        cnmf.seqnmf_fit(data.X, W0, H0[:, :100], 5)

@@ -433,7 +433,8 @@ class CNMFResult:
 def initialize(X: np.ndarray, n_components: int, n_lags: int, seed: int) -> tuple[jax.Array, jax.Array]:
     """Uniform random W ≥ 0 and H ≥ 0 from ``runtime.key(seed)``, scaled so X̂ best matches X in size.
 
-    X̂ → αX̂ with α = ⟨X, X̂⟩ / ‖X̂‖² (the best single scale); W and H each take √α.
+    X̂ → αX̂ with α = ⟨X, X̂⟩ / ‖X̂‖² (the best single scale); W and H each take √α. This is the
+    paper's initialization (``init_rand`` in the authors' code), with JAX's random numbers.
     """
     X = _check_data(X)
     n_components = checks.integer("n_components", n_components)
@@ -462,8 +463,9 @@ def fit(X, n_components: int, n_lags: int, *, method: str = "hals", max_iter: in
     """Fit X ≈ Σ_l W_l S_l H with ``method`` in ``"mu"``, ``"hals"``, ``"anls"``.
 
     Minimizes ½‖X − X̂‖²_F + l1_W‖W‖₁ + ½ l2_W‖W‖² + l1_H‖H‖₁ + ½ l2_H‖H‖² over W, H ≥ 0.
-    Stops after ``max_iter`` iterations, or earlier when one iteration lowers the relative loss
-    by less than ``tol`` times itself (``tol=0`` runs all ``max_iter``). The same ``seed`` gives
+    Stops after ``max_iter`` iterations, or earlier when one iteration lowers the objective (the
+    relative loss, plus the penalties divided by ½‖X‖² when there are any) by less than ``tol``
+    times itself (``tol=0`` runs all ``max_iter``). The same ``seed`` gives
     every method the same starting point; ``W_init``/``H_init`` override it.
     """
     X = _check_data(X)
@@ -495,9 +497,18 @@ def fit(X, n_components: int, n_lags: int, *, method: str = "hals", max_iter: in
     step = _compiled(method, N, T, n_components, n_lags)
     compile_time = time.perf_counter() - start
 
+    penalized = any(float(v) > 0 for v in (*pen_W, *pen_H))
+
+    def objective(loss, W, H):
+        """The relative loss plus, with penalties, l1‖·‖₁ + ½ l2‖·‖² of both factors over ½‖X‖²: what never increases."""
+        if not penalized:
+            return loss
+        return loss + float(sum(pen.l1 * jnp.sum(F) + 0.5 * pen.l2 * jnp.sum(F ** 2)
+                                for pen, F in ((pen_W, W), (pen_H, H)))) / norm
+
     losses, times = [], []
     elapsed = 0.0
-    previous = initial
+    previous = objective(initial, W, H)
     for _ in range(max_iter):
         start = time.perf_counter()
         W, H, loss = step(X, W, H, pen_W, pen_H)
@@ -507,11 +518,39 @@ def fit(X, n_components: int, n_lags: int, *, method: str = "hals", max_iter: in
             raise FloatingPointError(f"{method} diverged: the loss became {loss} at iteration {len(losses) + 1}")
         losses.append(loss)
         times.append(elapsed)
-        if previous - loss < tol * previous:
+        current = objective(loss, W, H)
+        if tol > 0 and previous - current < tol * previous:
             break
-        previous = loss
+        previous = current
     return CNMFResult(W=np.asarray(W), H=np.asarray(H), loss=np.asarray(losses), time=np.asarray(times),
                       initial_loss=initial, compile_time=compile_time, method=method)
+
+
+def seqnmf_fit(X, W_init, H_init, max_iter: int) -> tuple[np.ndarray, np.ndarray]:
+    """The PyPI package ``seqnmf``'s multiplicative updates from our starting factors, as a reference.
+
+    Runs seqNMF with no x-ortho or ℓ1 penalty (``Lambda=0``), no factor shifting or sorting, for
+    ``max_iter`` iterations from ``W_init`` (L, N, K) and ``H_init`` (K, T). Returns our relative
+    loss ½‖X − X̂‖²/½‖X‖² after each iteration (converted from seqNMF's RMSE over its zero-padded
+    N × (T + 2L) matrix) and cumulative seconds, the call's wall-clock time spread evenly over
+    its iterations (seqNMF does not time them). Raises ImportError when ``seqnmf`` is missing.
+    """
+    from seqnmf import seqnmf
+
+    X = _check_data(X).astype(np.float64)
+    W_init = _as_float_array(W_init, "W_init", ndim=3).astype(np.float64)
+    H_init = _as_float_array(H_init, "H_init", ndim=2).astype(np.float64)
+    L, N, K = W_init.shape
+    if X.shape != (N, H_init.shape[1]) or H_init.shape[0] != K:
+        raise ValueError(f"W_init {W_init.shape} and H_init {H_init.shape} do not fit X {X.shape}")
+    max_iter = checks.integer("max_iter", max_iter)
+    T = X.shape[1]
+    start = time.perf_counter()
+    _, _, cost, _, _ = seqnmf(X, K=K, L=L, Lambda=0.0, W_init=W_init.transpose(1, 2, 0), H_init=np.pad(H_init, ((0, 0), (L, L))),
+                              max_iter=max_iter, shift=False, sort_factors=False)
+    seconds = time.perf_counter() - start
+    loss = np.ravel(cost)[1:] ** 2 * N * (T + 2 * L) / np.sum(X ** 2)
+    return loss, seconds * np.arange(1, len(loss) + 1) / len(loss)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -526,15 +565,27 @@ class SyntheticSequences(NamedTuple):
     H: np.ndarray
 
 
+def _with_events(W: np.ndarray, rng: np.random.Generator, n_time: int, event_rate: float,
+                 noise: float) -> SyntheticSequences:
+    """Motif k starts at t with amplitude H[k, t] ~ Exponential(1) with probability ``event_rate``;
+    X = max(0, Σ_l W_l S_l H + N(0, noise²))."""
+    n_neurons, n_components = W.shape[1:]
+    H = (rng.exponential(size=(n_components, n_time))
+         * (rng.random((n_components, n_time)) < event_rate)).astype(np.float32)
+    X = np.maximum(0.0, reconstruct(W, H) + noise * rng.standard_normal((n_neurons, n_time)))
+    return SyntheticSequences(X.astype(np.float32), W, H)
+
+
 def synthetic_sequences(n_neurons: int = 100, n_components: int = 3, n_lags: int = 20, n_time: int = 1000,
                         *, participation: float = 0.1, event_rate: float = 0.1, width: float = 0.15,
                         noise: float = 0.1, seed: int = 0) -> SyntheticSequences:
     """The paper's synthetic benchmark: K sequences of L lags, sparse loadings, rectified noise.
 
     Each neuron splits its membership across the K motifs by a Dirichlet(``participation``)
-    draw (small: each neuron belongs to about one motif) and fires a Gaussian bump of width
-    ``width`` (lags rescaled to [−1, 1]) at a random point of the motif. Motif k starts at
-    time t with amplitude H[k, t] ~ Exponential(1) with probability ``event_rate``; Gaussian
+    draw (small: each neuron belongs to about one motif) and fires a bump at a random point of
+    the motif: the Gaussian *density* of standard deviation ``width`` over the lags rescaled to
+    [−1, 1], as in the paper's generator (peak 1/(width √(2π)), ≈ 2 at width 0.2). Motif k starts
+    at time t with amplitude H[k, t] ~ Exponential(1) with probability ``event_rate``; Gaussian
     noise of standard deviation ``noise`` is added and the result clipped at zero.
     """
     for name, value in (("n_neurons", n_neurons), ("n_components", n_components), ("n_lags", n_lags),
@@ -551,11 +602,39 @@ def synthetic_sequences(n_neurons: int = 100, n_components: int = 3, n_lags: int
     weight = rng.dirichlet(np.full(n_components, float(participation)), size=n_neurons)    # (N, K)
     centre = rng.uniform(-1.0, 1.0, size=(n_neurons, n_components))
     lag = np.linspace(-1.0, 1.0, n_lags)[:, None, None]
-    W = (weight * np.exp(-0.5 * ((lag - centre) / width) ** 2)).astype(np.float32)        # (L, N, K)
-    H = (rng.exponential(size=(n_components, n_time))
-         * (rng.random((n_components, n_time)) < event_rate)).astype(np.float32)
-    X = np.maximum(0.0, reconstruct(W, H) + noise * rng.standard_normal((n_neurons, n_time)))
-    return SyntheticSequences(X.astype(np.float32), W, H)
+    density = np.exp(-0.5 * ((lag - centre) / width) ** 2) / (width * np.sqrt(2.0 * np.pi))
+    W = (weight * density).astype(np.float32)                                              # (L, N, K)
+    return _with_events(W, rng, n_time, event_rate, noise)
+
+
+def ordered_sequences(n_neurons: int = 60, n_components: int = 3, n_members: int = 12, n_lags: int = 20,
+                      n_time: int = 2000, *, event_rate: float = 0.01, noise: float = 0.01,
+                      seed: int = 0) -> SyntheticSequences:
+    """Disjoint sequences of neurons firing in order: a harder landscape than the paper's bumps.
+
+    Motif k is neurons k·M … (k+1)·M − 1 (M = ``n_members``; the remaining neurons only carry
+    noise), its j-th member firing with weight 1 at lag round(j (L − 1)/(M − 1)). Motif k starts
+    at t with amplitude H[k, t] ~ Exponential(1) with probability ``event_rate`` (rare events:
+    most time bins hold no sequence); Gaussian noise of standard deviation ``noise`` is added
+    and the result clipped at zero.
+    """
+    for name, value in (("n_neurons", n_neurons), ("n_components", n_components), ("n_members", n_members),
+                        ("n_lags", n_lags), ("n_time", n_time)):
+        checks.integer(name, value)
+    if n_members < 2 or n_components * n_members > n_neurons:
+        raise ValueError(f"n_members must be at least 2 and n_components × n_members at most n_neurons="
+                         f"{n_neurons}, got n_members={n_members}")
+    if n_lags >= n_time:
+        raise ValueError(f"n_lags must be smaller than n_time={n_time}, got {n_lags}")
+    if not 0 < event_rate <= 1:
+        raise ValueError(f"event_rate must be in (0, 1], got {event_rate}")
+    checks.number("noise", noise, allow_zero=True)
+    rng = runtime.rng(seed)
+    W = np.zeros((n_lags, n_neurons, n_components), np.float32)
+    lags = np.round(np.arange(n_members) * (n_lags - 1) / (n_members - 1)).astype(int)
+    for k in range(n_components):
+        W[lags, k * n_members + np.arange(n_members), k] = 1.0
+    return _with_events(W, rng, n_time, event_rate, noise)
 
 
 class MotifMatch(NamedTuple):

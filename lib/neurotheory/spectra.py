@@ -206,7 +206,8 @@ def jacobian_density(phi: Phi, depth: int, sigma_w: float, sigma_b: float, weigh
     """Density ρ(x) of the eigenvalues of J Jᵀ at the points ``x``.
 
     Solves the S-transform equation of the module docstring at z = 1/ζ, ζ = x(1 + iη) just
-    above the real axis (η = 10⁻³), and returns ρ(x) = −Im G(ζ)/π with
+    above the real axis (η = ``ETA`` = 10⁻⁷), each point reached by its own vertical path
+    from far above the spectrum, and returns ρ(x) = −Im G(ζ)/π with
     G(ζ) = (1 + M_{JJᵀ}(1/ζ))/ζ − Σ_atoms mass/(ζ − location); zero for x ≤ 0. The atoms
     (:func:`atoms`) are subtracted, so ∫ρ dx + Σ atom masses = 1.
     """

@@ -100,13 +100,24 @@ def _check_candidates(candidates) -> jax.Array:
     return candidates
 
 
-def _check_step(step, n: int, dtype) -> None:
+def _check_step(step, n: int, dtype, input_size: int | None = None, source: str = "") -> None:
+    """``step`` must map a state (n,) — with ``input_size``, a state and an input (input_size,),
+    whose width comes from ``source`` — to a state (n,)."""
     if not callable(step):
         raise TypeError(f"step must be callable, got {type(step).__name__}")
-    out = jax.eval_shape(step, jax.ShapeDtypeStruct((n,), dtype))
+    shapes = [jax.ShapeDtypeStruct((n,), dtype)]
+    if input_size is not None:
+        shapes.append(jax.ShapeDtypeStruct((input_size,), dtype))
+    try:
+        out = jax.eval_shape(step, *shapes)
+    except (TypeError, ValueError) as error:
+        if input_size is None:
+            raise
+        raise ValueError(f"step must accept a state of shape ({n},) and an input of shape ({input_size},), "
+                         f"{source}: {error}") from error
     if getattr(out, "shape", None) != (n,):
-        raise ValueError(f"step must map a state of shape ({n},) to one of shape ({n},), "
-                         f"got {getattr(out, 'shape', type(out).__name__)}")
+        raise ValueError(f"step must map a state of shape ({n},){'' if input_size is None else ' and an input'} "
+                         f"to one of shape ({n},), got {getattr(out, 'shape', type(out).__name__)}")
 
 
 def _levenberg_marquardt(step, tol: float, max_iters: int, damping: float):
@@ -403,6 +414,7 @@ def input_jacobians(step: Callable[[jax.Array, jax.Array], jax.Array], points, i
     """B_k = ∂F/∂x at (h_k, x = 0) for each point, the input's linear effect: shape (K, n, m)."""
     points = _check_candidates(points)
     m = checks.integer("input_size", input_size)
+    _check_step(step, points.shape[1], points.dtype, m, "input_size")
     zero = jnp.zeros(m, points.dtype)
     return np.asarray(jax.jit(jax.vmap(lambda h: jax.jacfwd(lambda x: step(h, x))(zero)))(points))
 
@@ -475,20 +487,6 @@ def _check_pulses(pulses, dtype) -> jax.Array:
     return jnp.asarray(pulses, dtype)
 
 
-def _check_transition(step, n: int, m: int, dtype) -> None:
-    """``step(h, x)`` must take a state (n,) and an input (m,), m the width of the pulses, to a state (n,)."""
-    if not callable(step):
-        raise TypeError(f"step must be callable, got {type(step).__name__}")
-    try:
-        out = jax.eval_shape(step, jax.ShapeDtypeStruct((n,), dtype), jax.ShapeDtypeStruct((m,), dtype))
-    except (TypeError, ValueError) as error:
-        raise ValueError(f"step must accept a state of shape ({n},) and an input of shape ({m},), "
-                         f"the width of pulses: {error}") from error
-    if getattr(out, "shape", None) != (n,):
-        raise ValueError(f"step must map a state of shape ({n},) and an input to a state of shape ({n},), "
-                         f"got {getattr(out, 'shape', type(out).__name__)}")
-
-
 def topology(step: Callable[[jax.Array, jax.Array], jax.Array], candidates, *, pulses,
              settle_steps: int = 500, tol: float = 1e-10, radius: float = 0.1, merge: float = 1e-3,
              stability_tol: float = 1e-3, max_iters: int = 200) -> Topology:
@@ -515,7 +513,7 @@ def topology(step: Callable[[jax.Array, jax.Array], jax.Array], candidates, *, p
     candidates = _check_candidates(candidates)
     n, dtype = candidates.shape[1], candidates.dtype
     pulses = _check_pulses(pulses, dtype)
-    _check_transition(step, n, pulses.shape[1], dtype)
+    _check_step(step, n, dtype, pulses.shape[1], "the width of pulses")
     settle_steps = checks.integer("settle_steps", settle_steps)
     radius, merge = checks.number("radius", radius), checks.number("merge", merge)
     stability_tol = checks.number("stability_tol", stability_tol)

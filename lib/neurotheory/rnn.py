@@ -186,6 +186,10 @@ class Recurrent(nnx.Module):
         transition, zero = self.transition(), jnp.zeros(self.cell.input_size)
         return lambda h: transition(h, zero)
 
+    def outputs(self, states: jax.Array) -> jax.Array:
+        """Readout W_out h + b of states of any leading shape: (..., outputs)."""
+        return self.readout(output(self.kind, states))
+
     def readout_weights(self) -> np.ndarray:
         """The readout matrix as (outputs, state size): zero on the LSTM's cell state c."""
         w = np.asarray(self.readout.kernel[...]).T
@@ -234,7 +238,7 @@ class Classifier(Recurrent):
 
     def logit(self, states: jax.Array) -> jax.Array:
         """Readout w·h + b of states of any leading shape."""
-        return self.readout(output(self.kind, states))[..., 0]
+        return self.outputs(states)[..., 0]
 
     def __call__(self, tokens: jax.Array) -> jax.Array:
         """One logit per review (positive sentiment when > 0)."""
@@ -255,10 +259,6 @@ class SequenceModel(Recurrent):
         if inputs.ndim != 3 or inputs.shape[-1] != self.cell.input_size:
             raise ValueError(f"inputs must have shape (N, T, {self.cell.input_size}), got {inputs.shape}")
         return self._run(inputs, jnp.ones(inputs.shape[:2], bool), False)
-
-    def outputs(self, states: jax.Array) -> jax.Array:
-        """Readout W_out h + b of states of any leading shape: (..., outputs)."""
-        return self.readout(output(self.kind, states))
 
     def __call__(self, inputs: jax.Array) -> jax.Array:
         """Outputs at every step: (N, T, outputs)."""

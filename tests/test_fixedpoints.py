@@ -358,3 +358,23 @@ def test_topology_bad_inputs_get_clear_errors():
         fps.topology_distance(graph, {(0, 0, 1)})
     with pytest.raises(ValueError, match="a.edges"):
         fps.topology_distance(fps.Topology(stable=np.zeros((2, 1)), edges=frozenset({(0, 0, 2)})), graph)
+
+
+def test_topology_keeps_only_the_memories_no_pulse_leaves():
+    # h ↦ tanh(2h + 3x) keeps ±h*; an extra stable point at h = 10 (slope ½ there) is left
+    # by both pulses for +h* and never entered: the flip-flop's "nothing stored yet".
+    def step(h, x):
+        far = 10 + 0.5 * (h - 10) - 9.5 * jnp.sum(x ** 2)
+        return jnp.where(h > 5, far, jnp.tanh(2 * h + 3 * x))
+
+    candidates = jnp.array([[-1.0], [-0.9], [0.9], [1.0], [9.0], [10.5]])
+    pulses = np.array([[1.0], [-1.0]])
+    every = fps.topology(step, candidates, pulses=pulses, settle_steps=50, closed=False)
+    assert len(every.stable) == 3
+    far = int(np.argmax(every.stable[:, 0]))
+    plus = int(np.argmin(np.abs(every.stable[:, 0] - 0.957)))
+    assert {(far, 0, plus), (far, 1, plus)} <= every.edges
+    memories = fps.topology(step, candidates, pulses=pulses, settle_steps=50)
+    np.testing.assert_allclose(np.sort(memories.stable[:, 0]), [-0.9575, 0.9575], atol=1e-3)
+    up = int(np.argmax(memories.stable[:, 0]))
+    assert memories.edges == {(up, 0, up), (up, 1, 1 - up), (1 - up, 0, up), (1 - up, 1, 1 - up)}

@@ -465,7 +465,8 @@ def _line_integrator(positions, decays, drives, tokens, initial, pad):
 @dataclass(frozen=True)
 class Topology:
     """The graph of a network's memories (Maheswaranathan et al. 2019, Fig. 1e): nodes are the
-    stable fixed points found at zero input, edges say where each input pulse sends each one.
+    stable fixed points found at zero input (by default those in closed classes, see
+    :func:`topology`), edges say where each input pulse sends each one.
 
     ``stable`` (k, n) holds the points, in the order found; ``edges`` holds one triple
     (from_index, pulse_index, to_index) for every stable point and every pulse, self-loops
@@ -489,7 +490,7 @@ def _check_pulses(pulses, dtype) -> jax.Array:
 
 def topology(step: Callable[[jax.Array, jax.Array], jax.Array], candidates, *, pulses,
              settle_steps: int = 500, tol: float = 1e-10, radius: float = 0.1, merge: float = 1e-3,
-             stability_tol: float = 1e-3, max_iters: int = 200) -> Topology:
+             stability_tol: float = 1e-3, max_iters: int = 200, closed: bool = True) -> Topology:
     """The fixed-point topology of ``step(h, x)`` under input ``pulses`` (Maheswaranathan et al.
     2019, Fig. 1e–f: different architectures, one topology; saddles are left out of the graph).
 
@@ -506,6 +507,10 @@ def topology(step: Callable[[jax.Array, jax.Array], jax.Array], candidates, *, p
     3. The end state is assigned to its nearest node j, the edge (i, p, j); if no node lies
        within ``radius`` (Euclidean, state units) — the state escaped, kept moving, or is not
        finite — the edge is (i, p, −1).
+    4. With ``closed`` (the default), only the nodes of closed classes are kept: i stays if
+       every node some sequence of pulses leads to from i leads back to i. These are the
+       memories a network keeps for good; a point that only the initial state visits (the
+       flip-flop's "nothing stored yet", which no pulse returns to) is dropped with its edges.
 
     ``step`` is a two-argument map like ``rnn.Classifier.transition()``; m is the width of
     ``pulses``. With no stable point found the graph is empty: ``stable`` of shape (0, n).
@@ -537,8 +542,25 @@ def topology(step: Callable[[jax.Array, jax.Array], jax.Array], candidates, *, p
     nearest = distance.argmin(axis=-1)
     within = np.take_along_axis(distance, nearest[..., None], axis=-1)[..., 0] <= radius
     targets = np.where(within, nearest, -1)
+    if closed:
+        keep = np.flatnonzero(_closed_classes(targets))
+        renumber = np.full(len(points) + 1, -1)           # renumber[-1] = −1: "no stable point"
+        renumber[keep] = np.arange(len(keep))
+        points, targets = points[keep], renumber[targets[keep]]
     edges = frozenset((i, p, int(targets[i, p])) for i in range(len(points)) for p in range(len(pulses)))
     return Topology(stable=points, edges=edges)
+
+
+def _closed_classes(targets: np.ndarray) -> np.ndarray:
+    """Which nodes lie in a closed class of the pulse graph ``targets`` (k, P) (−1: no node):
+    i is kept when every node reachable from i reaches i back (transitive closure by squaring)."""
+    k = len(targets)
+    reach = np.eye(k, dtype=bool)
+    rows, cols = np.nonzero(targets >= 0)
+    reach[rows, targets[rows, cols]] = True
+    for _ in range(max(1, int(np.ceil(np.log2(max(k, 2)))))):
+        reach = reach | ((reach.astype(np.int64) @ reach.astype(np.int64)) > 0)
+    return np.all(~reach | reach.T, axis=1)
 
 
 def _edge_array(name: str, graph) -> np.ndarray:

@@ -13,7 +13,7 @@ import shutil
 import pytest
 import yaml
 
-from chapters import ROOT, Execution, execute, notebooks
+from chapters import ROOT, Execution, execute, notebooks  # noqa: F401 (the tests import ROOT and notebooks from here)
 
 
 def config() -> dict:

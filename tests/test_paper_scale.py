@@ -185,3 +185,19 @@ def test_bad_inputs_name_the_argument(tmp_path):
         chapters.execute(ROOT / TOUR, timeout=0)
     with pytest.raises(ValueError, match="path"):
         chapters.execute(tmp_path / "missing.ipynb", timeout=10)
+
+
+@pytest.mark.slow
+def test_the_time_limit_bounds_the_whole_run(tmp_path):
+    """Three cells of two seconds each under a four-second limit: the third is cut off."""
+    notebook = tmp_path / "slow.ipynb"
+    cells = [nbformat.v4.new_code_cell("import time; time.sleep(2)") for _ in range(3)]
+    nbformat.write(nbformat.v4.new_notebook(cells=cells + [nbformat.v4.new_code_cell("print('done')")]), notebook)
+    stored = notebook.read_text()
+    run = chapters.execute(notebook, timeout=4)
+    assert run.timed_out and run.error and run.seconds < 10
+    assert not run.notebook.cells[3].outputs, "the cell after the limit never ran"
+    assert notebook.read_text() == stored, "the notebook file is left as it was"
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("1 / 0")]), notebook)
+    run = chapters.execute(notebook, timeout=60)
+    assert not run.timed_out and "ZeroDivisionError" in run.error

@@ -135,6 +135,7 @@ return Array.from(document.querySelectorAll('.neurotheory-chart')).map(function 
 
 
 READER_WIDTH = 1100
+WIDE_WIDTH = 1300   # the right-hand table of contents appears and the column narrows
 
 PAGE_JS = """
 var column = document.querySelector('article.bd-article');
@@ -200,7 +201,11 @@ def output_problems(text: str) -> list[str]:
 
 
 def page_problems(browser, url: str) -> dict[str, list]:
-    """Read one page as a reader at READER_WIDTH px would, and list what is wrong with it."""
+    """Read one page as a reader at READER_WIDTH px would, and list what is wrong with it.
+
+    A chart must fit the text column as drawn (its SVG's own width, before the style sheet's
+    scaling for phones) at READER_WIDTH and at WIDE_WIDTH.
+    """
     browser.set_window_size(READER_WIDTH, 1400)
     browser.get(url)
     browser.get_log("browser")
@@ -208,7 +213,8 @@ def page_problems(browser, url: str) -> dict[str, list]:
     wait_for(lambda: all(c["drawn"] or c["error"] for c in browser.execute_script(PAGE_JS)["charts"]))
     time.sleep(0.5)
     page = browser.execute_script(PAGE_JS)
-    column = page["column"]
+    browser.set_window_size(WIDE_WIDTH, 1400)
+    column = min(page["column"], browser.execute_script(PAGE_JS)["column"])
     wide = [f"{c['natural']:.0f} px > {column:.0f} px: {c['where']}" for c in page["charts"]
             if c["natural"] > column + 1 or c["shown"] > column + 1]
     undrawn = [c["where"] for c in page["charts"] if not c["drawn"]]

@@ -50,8 +50,8 @@ PALETTE = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e
 EMBED_OPTIONS = {"renderer": "svg",
                  "actions": {"export": True, "source": False, "compiled": False, "editor": False}}
 
-COLUMN_WIDTH = 700
-"""Pixels a whole chart may take: the site's text column at a 1100 px window."""
+COLUMN_WIDTH = 620
+"""Pixels a whole chart may take: it then fits the text column at 1100 and 1300 px windows."""
 AXIS_ALLOWANCE = 70
 """Pixels beside a panel for its y-axis labels and title, and the gap to the next panel."""
 LEGEND_ALLOWANCE = 150
@@ -73,6 +73,9 @@ COLORS = {
 """One colour per recurring entity, the same in every chapter (keys are lower case)."""
 DASHES = {"orthogonal": [1, 0], "gaussian": [6, 3]}
 """Line dash per weight law: solid for orthogonal, dashed for Gaussian weights."""
+SHAPES = {"orthogonal": "circle", "gaussian": "square"}
+"""Point shape per weight law, for simulation points beside dashed theory lines."""
+SHAPE_NAMES = {"circle": "●", "square": "■"}
 
 
 @alt.theme.register(THEME, enable=True)
@@ -87,7 +90,7 @@ def _theme() -> alt.theme.ThemeConfig:
             "title": {"fontSize": 15, "anchor": "start", "subtitleFontSize": 12,
                       "subtitleColor": "#666", "offset": 10},
             "axis": {"labelFontSize": 12, "titleFontSize": 13, "gridColor": "#e6e6e6",
-                     "titleFontWeight": "normal"},
+                     "titleFontWeight": "normal", "labelLimit": 260},
             "axisBand": {"labelOverlap": "greedy"},
             "legend": {"labelFontSize": 12, "titleFontSize": 12, "labelLimit": 0,
                        "titleLimit": 0},
@@ -218,14 +221,23 @@ def wrap_titles(spec: Any, width: float = COLUMN_WIDTH) -> Any:
     number, else :data:`COLUMN_WIDTH`), so a long caption adds lines instead of width.
     Axis, legend and header titles are left alone.
     """
+    return _wrap_titles(spec, width, top=True)
+
+
+def _wrap_titles(spec: Any, width: float, top: bool) -> Any:
     if isinstance(spec, list):
-        return [wrap_titles(item, width) for item in spec]
+        return [_wrap_titles(item, width, top=False) for item in spec]
     if not isinstance(spec, dict):
         return spec
     own = spec.get("width")
-    view_width = float(own) if isinstance(own, (int, float)) and not isinstance(own, bool) else width
+    faceted = "facet" in spec or any(k in spec.get("encoding", {}) for k in ("row", "column", "facet"))
+    if isinstance(own, (int, float)) and not isinstance(own, bool) and not faceted:
+        # a chart on its own may title wider than its plot (axes and legend sit beside it)
+        view_width = max(float(own), panel_width(1, legend=True)) if top else float(own)
+    else:
+        view_width = width
     out = {key: value if key in ("data", "datasets") else
-           wrap_titles(value, view_width if key in ("layer", "spec") else width)
+           _wrap_titles(value, view_width if key in ("layer", "spec") else width, top=False)
            for key, value in spec.items() if key != "title"}
     if "title" in spec:
         title = spec["title"]
@@ -349,8 +361,11 @@ def theory_over_simulation(
     line_dash, point_shape = [], []
     if dash:
         laws = _distinct(dash, theory, simulation)
-        line_dash = [dashes(dash, laws, title=dash_title)]
-        point_shape = [alt.Shape(f"{dash}:N", title=dash_title or dash, sort=laws)]
+        marks = ", ".join(f"{SHAPE_NAMES[SHAPES[law.lower()]]} {law}" for law in laws
+                          if isinstance(law, str) and law.lower() in SHAPES)
+        line_dash = [dashes(dash, laws, title=f"{dash_title or dash} (points: {marks})")]
+        point_shape = [alt.Shape(f"{dash}:N", legend=None, scale=alt.Scale(
+            domain=laws, range=[SHAPES[law.lower()] for law in laws]))]
     line = alt.Chart(theory).mark_line().encode(x_enc, y_enc, *color, *line_dash)
     points = (alt.Chart(simulation)
               .mark_point(filled=True, opacity=0.75)

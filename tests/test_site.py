@@ -305,3 +305,33 @@ def test_chapter_page_reads_well(browser, server, path):
     found = {kind: items for kind, items in problems.items() if items}
     assert not found, f"{path}:\n" + "\n".join(f"{kind} ({len(items)}): {items[:6]}"
                                                 for kind, items in found.items())
+
+
+DARK_JS = """
+var text = document.querySelector('.neurotheory-chart svg text');
+var panel = document.querySelector('.cell_output .text_html:has(.neurotheory-chart)');
+return {text: getComputedStyle(text).fill, panel: getComputedStyle(panel).backgroundColor,
+        page: getComputedStyle(document.body).backgroundColor};
+"""
+
+
+def luminance(css_colour: str) -> float:
+    """Relative brightness 0 (black) … 1 (white) of an ``rgb(…)``/``rgba(…)`` colour."""
+    r, g, b = (float(v) for v in re.findall(r"[\d.]+", css_colour)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+def test_charts_read_in_dark_mode(browser, server):
+    """In dark mode chart text turns light and no light panel is drawn behind the chart."""
+    browser.get(f"{server}/book/start-here/tour.html")
+    browser.execute_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
+    try:
+        browser.refresh()
+        wait_for(lambda: browser.execute_script(
+            "return !!document.querySelector('.neurotheory-chart svg text')"))
+        colours = browser.execute_script(DARK_JS)
+    finally:
+        browser.execute_script("localStorage.setItem('mode', 'light'); localStorage.setItem('theme', 'light');")
+    assert luminance(colours["page"]) < 0.2, colours
+    assert luminance(colours["text"]) > 0.6, f"chart text is dark on a dark page: {colours}"
+    assert colours["panel"] in ("rgba(0, 0, 0, 0)", "transparent"), f"a panel sits behind the chart: {colours}"

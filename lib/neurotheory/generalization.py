@@ -21,7 +21,8 @@ Contents: the random-matrix results (:func:`data_singular_value`, :func:`overlap
 curves (:func:`error_curves`, :func:`optimal_stopping`); the non-gradient algorithm
 (:func:`optimal_shrinkage`, :func:`shrinkage_test_error`); transfer between two tasks
 trained jointly (:func:`joint_modes`, :func:`joint_test_error`, :func:`transfer_benefit`);
-sampling (:func:`sample_task`, :func:`sample_joint_tasks`).
+sampling (:func:`sample_task`, :func:`sample_joint_tasks`, :func:`sample_examples`,
+:func:`one_hot_examples`) and simulation (:func:`simulate_student`).
 """
 
 from __future__ import annotations
@@ -31,27 +32,15 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize
 
-from neurotheory import checks, runtime
+from neurotheory import checks, deeplinear, runtime
 from neurotheory.deeplinear import mode_strength
 
 
 # ----------------------------------------------------------------------------- validation
 
 def _values(name: str, value, *, ndim: int | None = None, non_negative: bool = True) -> np.ndarray:
-    """Finite (and by default non-negative) float64 values."""
-    try:
-        a = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError) as err:
-        raise TypeError(f"{name} must be an array of numbers") from err
-    if ndim is not None and a.ndim != ndim:
-        raise ValueError(f"{name} must be {ndim}-dimensional, got shape {a.shape}")
-    if a.size == 0:
-        raise ValueError(f"{name} is empty")
-    if not np.all(np.isfinite(a)):
-        raise ValueError(f"{name} has NaN or infinite values")
-    if non_negative and np.any(a < 0):
-        raise ValueError(f"{name} must be non-negative, got minimum {a.min():g}")
-    return a
+    """Finite (by default non-negative) float64 values, checked as in :mod:`deeplinear`."""
+    return deeplinear._array(name, value, ndim=ndim, non_negative=non_negative)
 
 
 def _aspect(A) -> float:
@@ -400,3 +389,88 @@ def sample_joint_tasks(s_bar_a, s_bar_b, q, n_in: int, n_out: int, *,
     u_a, u_b = _orthonormal(generator, n_out, 1)[:, 0], _orthonormal(generator, n_out, 1)[:, 0]
     teacher = np.concatenate([s_bar_a * np.outer(u_a, v_a), s_bar_b * np.outer(u_b, v_b)])
     return teacher, teacher + generator.standard_normal((n_joint, n_in)) / np.sqrt(n_in)
+
+
+def sample_examples(s_bars, n_in: int, n_out: int, n_examples: int, *,
+                    seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """P = ``n_examples`` ≥ n_in examples y_μ = W̄ x_μ + z_μ, z_μ iid N(0, I), with whitened
+    inputs X = √P Q (Q: P × n_in, orthonormal columns, so XᵀX/P = I). Then
+    Σ_yx = YᵀX/P = W̄ + Z with Z iid N(0, 1/P): the SNR of P = N₁ examples times √(P/N₁).
+    Returns (teacher, X, Y)."""
+    n_in, n_out, _, _ = _sizes(n_in, n_out, None)
+    n_examples = checks.integer("n_examples", n_examples, minimum=n_in)
+    teacher, _ = sample_task(s_bars, n_in, n_out, seed=seed)
+    generator = runtime.rng(seed + 1)
+    X = np.sqrt(n_examples) * _orthonormal(generator, n_examples, n_in)
+    return teacher, X, X @ teacher.T + generator.standard_normal((n_examples, n_out))
+
+
+def one_hot_examples(data) -> tuple[np.ndarray, np.ndarray]:
+    """The P = N₁ examples behind Σ³¹ = ``data``: X = √N₁ I (one-hot, Σ¹¹ = I), Y = X Σ³¹ᵀ."""
+    data = _values("data", data, ndim=2, non_negative=False)
+    X = np.sqrt(data.shape[1]) * np.eye(data.shape[1])
+    return X, X @ data.T
+
+
+@dataclass(frozen=True)
+class StudentRun(ErrorCurves):
+    """Measured :class:`ErrorCurves` of a trained student, and its map W(t): (records, n_out, n_in)."""
+
+    product: np.ndarray
+
+
+def simulate_student(teacher, X, Y, *, t_max: float, n_hidden: int | None = None,
+                     a0: float = 1e-5, lr: float = 0.01, n_records: int = 100,
+                     aligned: bool = True, seed: int = 0) -> StudentRun:
+    """Train a one-hidden-layer student on (X, Y) by gradient descent and measure its errors.
+
+    The loss is summed over examples in units of N₁ examples, L = (1/2N₁) Σ_μ ‖y_μ − W x_μ‖²,
+    so an epoch of P = D N₁ examples moves D times as far (the paper's setting: the theory
+    then holds with s̄√D, a₀√D and τ/√D); τ = 1/``lr`` and t is in units of τ. ``aligned``
+    starts from :func:`neurotheory.deeplinear.decoupled_weights` on the data's own strongest
+    ``n_hidden`` modes, each of strength ``a0``; otherwise from iid weights of standard
+    deviation √(2 a₀/n_hidden), which give each mode about the same a₀. Returns the measured
+    test ‖W̄ − W‖²/‖W̄‖² and train ‖Σ_yx − W‖²/‖Σ_yx‖² (Σ_yx = YᵀX/P) at ``n_records`` + 1 times.
+    """
+    teacher = _values("teacher", teacher, ndim=2, non_negative=False)
+    X = _values("X", X, ndim=2, non_negative=False)
+    Y = _values("Y", Y, ndim=2, non_negative=False)
+    if teacher.shape != (Y.shape[1], X.shape[1]):
+        raise ValueError(f"teacher must be (n_out, n_in) = {(Y.shape[1], X.shape[1])}, "
+                         f"got {teacher.shape}")
+    n_hidden = teacher.shape[0] if n_hidden is None else checks.integer("n_hidden", n_hidden)
+    t_max = checks.number("t_max", t_max)
+    a0 = checks.number("a0", a0)
+    lr = checks.number("lr", lr)
+    n_records = checks.integer("n_records", n_records)
+    D = X.shape[0] / X.shape[1]
+    record_every = max(1, int(np.ceil(t_max / lr / n_records)))
+    if aligned:
+        modes = deeplinear.input_output_modes(X, Y)
+        k = min(n_hidden, modes.s.size)
+        modes = deeplinear.Modes(modes.U[:, :k], modes.s[:k], modes.V[:, :k])
+        start = dict(init_scale=0.0, initial_weights=deeplinear.decoupled_weights(
+            modes, n_hidden, a0, seed=seed))
+    else:
+        start = dict(init_scale=float(np.sqrt(2 * a0 / n_hidden)), seed=seed)
+    run = deeplinear.train_deep_linear(X, Y, n_hidden, lr=D * lr, steps=record_every * n_records,
+                                       record_every=record_every, **start)
+    sigma_yx = Y.T @ X / X.shape[0]
+    test = np.sum((teacher - run.product) ** 2, axis=(1, 2)) / np.sum(teacher ** 2)
+    train = np.sum((sigma_yx - run.product) ** 2, axis=(1, 2)) / np.sum(sigma_yx ** 2)
+    return StudentRun(run.t / D, train, test, run.product)
+
+
+def simulate_transfer(s_bar_a, s_bar_b, q, *, n_in: int = 100, n_out: int = 50,
+                      t_max: float = 8.0, a0: float = 1e-5, lr: float = 0.01,
+                      seed: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Task A's test error over time, trained alone and jointly with B (aligned students on
+    the same noisy data, :func:`sample_joint_tasks`). Returns (t, E_alone, E_joint); the
+    simulated T^{A←B} is min E_alone − min E_joint."""
+    s_bar_a, s_bar_b, q = _pair(s_bar_a, s_bar_b, q)
+    teacher, data = sample_joint_tasks(s_bar_a, s_bar_b, q, n_in, n_out, seed=seed)
+    options = dict(t_max=t_max, a0=a0, lr=lr, seed=seed)
+    alone = simulate_student(teacher[:n_out], *one_hot_examples(data[:n_out]), **options)
+    joint = simulate_student(teacher, *one_hot_examples(data), **options)
+    task_a = np.sum((teacher[:n_out] - joint.product[:, :n_out]) ** 2, axis=(1, 2)) / s_bar_a ** 2
+    return alone.t, alone.test, task_a

@@ -174,3 +174,32 @@ def test_non_numbers_raise_type_errors():
         g.overlap(2.0, A="half")
     with pytest.raises(TypeError, match="q"):
         g.transfer_benefit(3.0, 3.0, "aligned")
+
+
+def test_examples_carry_the_data_and_the_noise_shrinks_with_p():
+    teacher, data = g.sample_task([2.0], 60, 30, seed=4)
+    X, Y = g.one_hot_examples(data)
+    assert np.allclose(Y.T @ X / X.shape[0], data) and np.allclose(X.T @ X / X.shape[0], np.eye(60))
+    teacher, X, Y = g.sample_examples([2.0], 60, 30, 240, seed=4)
+    assert np.allclose(X.T @ X / 240, np.eye(60))
+    assert np.var(Y.T @ X / 240 - teacher) == pytest.approx(1 / 240, rel=0.05)
+
+
+def test_simulated_aligned_student_starts_at_a0_and_learns_the_data():
+    teacher, data = g.sample_task([3.0], 40, 20, seed=5)
+    run = g.simulate_student(teacher, *g.one_hot_examples(data), t_max=12.0, a0=1e-4,
+                             lr=0.02, n_records=20)
+    assert run.t[-1] == pytest.approx(12.0) and run.product.shape == (21, 20, 40)
+    assert np.linalg.svd(run.product[0], compute_uv=False).max() == pytest.approx(1e-4, rel=1e-3)
+    assert run.test[0] == pytest.approx(1.0, abs=1e-3) and run.train[-1] < 0.05
+
+
+@pytest.mark.parametrize("call, name", [
+    (lambda: g.simulate_student(np.ones((3, 4)), np.eye(5), np.ones((5, 2)), t_max=1.0), "teacher"),
+    (lambda: g.simulate_student(np.ones((2, 5)), np.eye(5), np.ones((5, 2)), t_max=0.0), "t_max"),
+    (lambda: g.sample_examples([1.0], 10, 5, 4), "n_examples"),
+    (lambda: g.one_hot_examples(np.full((2, 3), np.inf)), "data"),
+])
+def test_simulation_inputs_are_checked(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()

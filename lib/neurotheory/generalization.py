@@ -83,7 +83,7 @@ def _detectable(s_bar: np.ndarray, A: float) -> np.ndarray:
 
 
 def data_singular_value(s_bar, A=1.0) -> np.ndarray:
-    """Where a teacher singular value s̄ lands in the data Σ³¹ = W̄ + Z (the paper's eq. 8):
+    """Where a teacher singular value s̄ lands in the data Σ³¹ = W̄ + Z, the paper's ŝ(s̄):
 
     ŝ(s̄) = √((1 + s̄²)(A + s̄²)) / s̄   for s̄ > A^{1/4},   else the bulk edge 1 + √A.
 
@@ -98,7 +98,7 @@ def data_singular_value(s_bar, A=1.0) -> np.ndarray:
 
 
 def overlaps(s_bar, A=1.0) -> tuple[np.ndarray, np.ndarray]:
-    """Output and input overlaps of a data mode with its teacher mode (the paper's eq. 9):
+    """Output and input overlaps of a data mode with its teacher mode, the paper's O(s̄):
 
     O_out = |ûᵀū| = [1 − A(1 + s̄²) / (s̄²(A + s̄²))]^{1/2},
     O_in  = |v̂ᵀv̄| = [1 − (A + s̄²) / (s̄²(1 + s̄²))]^{1/2},
@@ -121,7 +121,7 @@ def overlap(s_bar, A=1.0) -> np.ndarray:
 
 
 def marchenko_pastur(x, A=1.0) -> np.ndarray:
-    """Density of the noise singular values (the paper's eq. 7), 0 outside the bulk:
+    """Density of the noise singular values, 0 outside the bulk:
 
     ρ(x) = √(4A − (x² − (1 + A))²) / (π A x)   on [1 − √A, 1 + √A].
 
@@ -157,7 +157,7 @@ def estimate_s_bar(s_hat, A=1.0) -> np.ndarray:
 
     s̄ is the larger root of s̄⁴ + (1 + A − ŝ²) s̄² + A = 0,
     s̄² = [ŝ² − 1 − A + √((ŝ² − 1 − A)² − 4A)] / 2, for ŝ above the bulk edge 1 + √A;
-    0 at or below it (the paper's section 5).
+    0 at or below it (the first step of the paper's non-gradient learner).
     """
     s_hat = _values("s_hat", s_hat)
     A = _aspect(A)
@@ -180,7 +180,7 @@ class ErrorCurves:
 
 def error_curves(s_bars, t, *, n_in: int = 100, n_out: int = 100, n_hidden: int | None = None,
                  a0: float = 1e-5, tau: float = 1.0) -> ErrorCurves:
-    """Train and test error of a training-aligned student over time (the paper's eqs. 10–12).
+    """Train and test error of a training-aligned student over time (the paper's theory).
 
     Each data mode is learned along s(t) = ŝ e^{2ŝt/τ} / (e^{2ŝt/τ} − 1 + ŝ/a₀): the N̄₂
     teacher modes from ŝ_α = :func:`data_singular_value`, the N₃ − N̄₂ noise modes from the
@@ -251,7 +251,7 @@ def optimal_stopping(s_bars, *, n_in: int = 100, n_out: int = 100, n_hidden: int
 # ----------------------------------------------------------------------------- the non-gradient algorithm
 
 def optimal_shrinkage(sigma_yx) -> np.ndarray:
-    """The paper's non-gradient learner (section 5): keep the data's singular vectors,
+    """The paper's non-gradient learner: keep the data's singular vectors,
     replace each singular value ŝ > 1 + √A by s̄·O(s̄) with s̄ = :func:`estimate_s_bar`(ŝ),
     all others by 0:
 
@@ -343,7 +343,7 @@ def joint_test_error(s_bar_a, s_bar_b, q, t, *, n_in: int = 100, n_out: int = 50
 
 def transfer_benefit(s_bar_a, s_bar_b, q, *, n_in: int = 100, n_out: int = 50,
                      a0: float = 1e-5, tau: float = 1.0) -> float:
-    """T^{A←B} = min_t E_A,alone(t) − min_t E_A,joint(t) (the paper's section 6).
+    """T^{A←B} = min_t E_A,alone(t) − min_t E_A,joint(t) (the paper's transfer benefit).
 
     Positive: training with task B helps task A; negative: it interferes. Both minima are
     the best early-stopped test errors of task A, alone (:func:`optimal_stopping` on

@@ -261,3 +261,90 @@ def test_birds_and_fish_grade_category_membership():
     np.testing.assert_array_equal(bird_counts, [6, 5, 3, 3])
     assert typ.Y[typ.items.index("penguin"), typ.features.index("can swim")] == 1
     assert [c[-1] for c in typ.categories] == ["bird"] * 4 + ["fish"] * 4
+
+
+# ----------------------------------------------------------------------------- noise and forms
+
+@pytest.mark.parametrize("shape", [(300, 200), (200, 300)])
+def test_noisy_mode_matches_sampled_spikes(shape):
+    """ŝ and both overlaps of θ u vᵀ + σG against the SVD of samples (Benaych-Georges–Nadakuditi)."""
+    sigma = 0.5
+    threshold = dl.noise_threshold(shape, sigma)
+    assert threshold == pytest.approx(sigma * (shape[0] * shape[1]) ** 0.25)
+    u = np.ones(shape[0]) / np.sqrt(shape[0])
+    v = np.r_[np.ones(20), np.zeros(shape[1] - 20)] / np.sqrt(20)
+    rng = np.random.default_rng(0)
+    for ratio in (0.5, 2.0):
+        sampled = []
+        for _ in range(4):
+            Us, s, Vt = np.linalg.svd(ratio * threshold * np.outer(u, v)
+                                      + sigma * rng.standard_normal(shape))
+            sampled.append((s[0], (Us[:, 0] @ u) ** 2, (Vt[0] @ v) ** 2))
+        s_hat, rows, cols = dl.noisy_mode(ratio * threshold, shape, sigma)
+        measured = np.mean(sampled, axis=0)
+        assert measured[0] == pytest.approx(s_hat, rel=0.03)
+        assert np.allclose(measured[1:], [rows, cols], atol=0.06), (ratio, measured, rows, cols)
+    assert dl.noisy_mode(0.5 * threshold, shape, sigma)[0] == pytest.approx(
+        sigma * (np.sqrt(shape[0]) + np.sqrt(shape[1])))          # stuck at the bulk edge
+    with pytest.raises(ValueError, match="shape"):
+        dl.noise_threshold((3,), 1.0)
+    with pytest.raises(ValueError, match="noise"):
+        dl.noisy_mode(1.0, shape, 0.0)
+
+
+def test_noisy_category_places_a_block_in_noise():
+    world = dl.noisy_category(30, 40, 5, 8, 2.0, 0.0, seed=1)
+    assert world.X.shape == (30, 30) and world.Y.shape == (30, 40)
+    assert np.all(world.Y[:5, :8] == 2.0) and world.Y.sum() == 2.0 * 5 * 8
+    assert world.categories[4] == ("category",) and world.categories[5] == ("other",)
+    noisy = dl.noisy_category(30, 40, 5, 8, 2.0, 1.0, seed=1)
+    assert np.std(noisy.Y[5:]) == pytest.approx(1.0, rel=0.1)
+    with pytest.raises(ValueError, match="fit"):
+        dl.noisy_category(30, 40, 31, 8, 2.0, 1.0)
+
+
+def test_structural_forms_and_their_modes():
+    degrees = {form: dl.structural_form(form, 16).sum(axis=1) for form in
+               ("clusters", "chain", "ring", "grid")}
+    assert np.all(degrees["clusters"] == 3) and np.all(degrees["ring"] == 2)
+    assert sorted(set(degrees["chain"])) == [1, 2] and sorted(set(degrees["grid"])) == [2, 3, 4]
+    s, V = dl.expected_modes(dl.form_covariance(dl.structural_form("ring", 16), 4.0), 100)
+    assert s[0] == pytest.approx(np.sqrt(100 * 4.0 / 16)) and s[1] == pytest.approx(s[2])
+    one_cycle = np.cos(2 * np.pi * np.arange(16) / 16)
+    one_cycle /= np.linalg.norm(one_cycle)
+    assert np.sum((V[:, 1:3].T @ one_cycle) ** 2) == pytest.approx(1.0)   # Fourier modes
+    _, V = dl.expected_modes(dl.form_covariance(dl.structural_form("clusters", 16)), 100)
+    assert np.allclose(np.ptp(V[:, :4].reshape(4, 4, 4), axis=1), 0, atol=1e-9)  # indicators
+    covariance = dl.form_covariance(dl.structural_form("grid", 16))
+    world = dl.gaussian_features(covariance, 20000, seed=0)
+    assert np.allclose(world.Y @ world.Y.T / 20000, covariance, atol=0.05)
+    sampled = dl.input_output_modes(world.X, world.Y).s
+    assert np.allclose(sampled, dl.expected_modes(covariance, 20000)[0], rtol=0.05)
+    with pytest.raises(ValueError, match="form"):
+        dl.structural_form("tree", 16)
+    with pytest.raises(ValueError, match="square"):
+        dl.structural_form("grid", 15)
+    with pytest.raises(ValueError, match="n_clusters"):
+        dl.structural_form("clusters", 15)
+    with pytest.raises(ValueError, match="adjacency"):
+        dl.form_covariance(np.triu(np.ones((4, 4)), 1))
+    with pytest.raises(ValueError, match="covariance"):
+        dl.gaussian_features(-np.eye(3), 10)
+
+
+def test_novel_item_projection_follows_the_feature_similarity():
+    data = dl.eight_items()
+    modes = dl.input_output_modes(data.X, data.Y)
+    weights = dl.decoupled_weights(modes, 12, modes.s, seed=3)    # the trained, balanced state
+    feature_similarity = dl.similarity_matrix(weights[1])          # W₂W₂ᵀ
+    assert np.allclose(feature_similarity, dl.predicted_feature_similarity(modes, modes.s),
+                       atol=1e-9)
+    told = [data.features.index("has feathers"), data.features.index("can fly")]
+    projection = dl.inductive_projection(feature_similarity, told)
+    assert projection[told].mean() == pytest.approx(1.0)
+    assert projection[data.features.index("has wings")] > 0.9         # the birds' properties
+    assert projection[data.features.index("has gills")] < 0            # not the fish's
+    with pytest.raises(ValueError, match="item"):
+        dl.inductive_projection(feature_similarity, [])
+    with pytest.raises(ValueError, match="layer"):
+        dl.predicted_feature_similarity(modes, modes.s, layer=1, n_hidden_layers=0)

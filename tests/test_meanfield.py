@@ -132,3 +132,29 @@ def test_training_curve_decreases_and_steps_to_loss():
     assert losses[-20:].mean() < 0.5 * losses[:5].mean()
     assert mf.steps_to_loss([3, 2, 1, 0.5, 0.2, 0.1], 0.6, window=2) == 4
     assert mf.steps_to_loss([3, 2, 1], 0.1, window=2) == 3
+
+
+def test_steps_to_target_is_one_count_per_random_start():
+    rng = np.random.default_rng(0)
+    images = rng.normal(size=(200, 4, 5))
+    labels = (images[:, 0, 0] > 0).astype(np.int32)
+    kwargs = dict(depth=3, width=16, steps=60, target=0.5, classes=2)
+    counts = mf.steps_to_target("tanh", 0.1, "orthogonal", images, labels,
+                                learning_rates=(0.01, 0.1), seeds=[0, 1], **kwargs)
+    assert counts.shape == (2,) and np.all((counts > 0) & (counts <= 60))
+    sigma_w, sigma_b = (float(a) for a in mf.critical_line("tanh", 0.1))
+    x = mf.fixed_point_inputs(images, "tanh", sigma_w, sigma_b)
+    model = mf.DeepNetwork("tanh", 3, 16, 20, 2, sigma_w, sigma_b, "orthogonal", rngs=nnx.Rngs(1))
+    by_hand = min(mf.steps_to_loss(mf.training_curve(model, x, labels, steps=60, batch_size=64,
+                                                     learning_rate=lr, seed=1), 0.5)
+                  for lr in (0.01, 0.1))
+    assert counts[1] == by_hand                                   # the best rate for seed 1
+    never = mf.steps_to_target("tanh", 0.1, "orthogonal", images, labels,
+                               learning_rates=1e-6, seeds=0, **dict(kwargs, target=1e-3))
+    assert never[0] == 60                                         # never reached: counts as steps
+    with pytest.raises(ValueError, match="seeds"):
+        mf.steps_to_target("tanh", 0.1, "orthogonal", images, labels, learning_rates=0.1,
+                           seeds=[], **kwargs)
+    with pytest.raises(ValueError, match="target"):
+        mf.steps_to_target("tanh", 0.1, "orthogonal", images, labels, learning_rates=0.1,
+                           seeds=0, **dict(kwargs, target=-1.0))

@@ -62,3 +62,32 @@ def test_runs_top_to_bottom_at_quick_scale(executed_book, path):
     run = executed_book.execute(path)
     assert run.error is None, f"{path} failed after {run.seconds:.0f} s:\n{run.error}"
     print(f"{path}: {run.seconds:.1f} s at quick scale")
+
+
+MAX_LINE = 88
+
+
+def long_lines(nb) -> list[str]:
+    """Lines over MAX_LINE characters in code cells and in fenced Python blocks of markdown."""
+    found = []
+    for i, cell in enumerate(nb.cells):
+        blocks = ([cell.source] if cell.cell_type == "code"
+                  else re.findall(r"```(?:python|py)\n(.*?)```", cell.source, re.S))
+        found += [f"cell {i} ({len(line)} chars): {line.strip()[:60]}"
+                  for block in blocks for line in block.splitlines() if len(line) > MAX_LINE]
+    return found
+
+
+def test_long_lines_are_found():
+    nb = nbformat.v4.new_notebook(cells=[
+        nbformat.v4.new_code_cell("x = 1\n" + "y = " + "1 + " * 30 + "1"),
+        nbformat.v4.new_markdown_cell("text " * 40 + "\n```python\n" + "z" * 89 + "\n```"),
+        nbformat.v4.new_code_cell("w = " + "2" * 84)])
+    assert [f.split(" (")[0] for f in long_lines(nb)] == ["cell 0", "cell 1"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS)
+def test_code_lines_fit_the_page(path):
+    """Code reads without a horizontal scrollbar: lines of at most 88 characters."""
+    found = long_lines(nbformat.read(ROOT / path, as_version=4))
+    assert not found, f"{path}: lines over {MAX_LINE} characters:\n" + "\n".join(found[:20])

@@ -96,3 +96,139 @@ def test_slider_needs_even_grid():
     chart = alt.Chart(alt.Data(values=plotting.table(a=[1, 2, 5]))).mark_point().encode(x="a:Q")
     with pytest.raises(ValueError, match="evenly spaced"):
         plotting.slider(chart, field="a", values=[1, 2, 5])
+
+
+def test_panel_width_fits_the_column():
+    for columns in (1, 2, 3):
+        for legend in (False, True):
+            width = plotting.panel_width(columns, legend=legend)
+            used = columns * (width + plotting.AXIS_ALLOWANCE) + legend * plotting.LEGEND_ALLOWANCE
+            assert used <= plotting.COLUMN_WIDTH < used + columns
+    assert plotting.panel_width(2) < plotting.panel_width(1)
+    for bad in (0, -1, 1.5, True, "2"):
+        with pytest.raises(ValueError, match="columns"):
+            plotting.panel_width(bad)
+    with pytest.raises(ValueError, match="wrap them"):
+        plotting.panel_width(8, legend=True)
+
+
+def test_theme_fits_the_column_and_dark_pages():
+    config = spec(alt.Chart(alt.Data(values=[{"x": 1}])).mark_point().encode(x="x:Q"))["config"]
+    assert config["view"]["continuousWidth"] == plotting.panel_width(1, legend=True)
+    assert config["background"] == "transparent"
+    assert config["legend"]["labelLimit"] == 0          # legends are never truncated
+
+
+def test_book_colours_are_one_per_entity():
+    assert plotting.color("HALS") == plotting.color("hals") == plotting.COLORS["hals"]
+    families = [("mu", "hals", "anls"), ("vanilla", "gru", "lstm", "ugrnn"),
+                ("linear", "tanh", "relu", "hard_tanh", "erf", "sigmoid")]
+    for family in families:
+        assert len({plotting.color(name) for name in family}) == len(family), family
+    with pytest.raises(ValueError, match="'softplus' has no colour"):
+        plotting.color("softplus")
+    with pytest.raises(TypeError, match="name must be a string"):
+        plotting.color(3)
+    enc = plotting.colors("method", ["MU", "HALS", "ANLS"], title="algorithm").to_dict()
+    assert enc["scale"] == {"domain": ["MU", "HALS", "ANLS"],
+                            "range": [plotting.color(m) for m in ("mu", "hals", "anls")]}
+    with pytest.raises(ValueError, match="names is empty"):
+        plotting.colors("method", [])
+    dash = plotting.dashes("weights", ["orthogonal", "gaussian"]).to_dict()
+    assert dash["scale"]["range"] == [[1, 0], [6, 3]]
+    with pytest.raises(ValueError, match="no dash"):
+        plotting.dashes("weights", ["uniform"])
+
+
+def test_theory_over_simulation_uses_book_colours_and_dashes():
+    rows = plotting.table(x=[1, 2, 1, 2], y=[1.0, 2.0, 1.5, 2.5], phi=["tanh", "tanh", "relu", "relu"],
+                          weights=["orthogonal", "orthogonal", "gaussian", "gaussian"])
+    s = spec(plotting.theory_over_simulation(rows, rows, x="x", y="y", series="phi", dash="weights",
+                                             x_title="x", y_title="y", title="T", caption="C"))
+    line, points = s["layer"]
+    assert line["encoding"]["color"]["scale"]["range"] == [plotting.color("tanh"), plotting.color("relu")]
+    assert line["encoding"]["strokeDash"]["field"] == "weights"
+    assert points["encoding"]["shape"]["field"] == "weights"
+    plain = plotting.table(x=[1, 2], y=[1.0, 2.0], s=["a very long series label here", "b"])
+    s = spec(plotting.theory_over_simulation(plain, plain, x="x", y="y", series="s", x_title="x",
+                                             y_title="y", title="T", caption="C"))
+    assert "scale" not in s["layer"][0]["encoding"]["color"]
+    assert s["layer"][0]["encoding"]["color"]["legend"]["orient"] == "bottom"
+
+
+def test_slider_keeps_the_axes_of_the_whole_grid():
+    rows = plotting.table(depth=np.repeat([2, 4], 3), x=np.tile([0.0, 1.0, 2.0], 2),
+                          y=np.array([1.0, 2.0, 3.0, 10.0, 20.0, 30.0]))
+    base = plotting.theory_over_simulation(rows, rows, x="x", y="y", x_title="x", y_title="y",
+                                           title="T", caption="C", log_y=True)
+    s = spec(plotting.slider(base, field="depth", values=[2, 4]))
+    for layer in s["layer"]:
+        assert layer["encoding"]["y"]["scale"] == {"type": "log", "domain": [1.0, 30.0]}
+        assert layer["encoding"]["x"]["scale"]["domain"] == [0.0, 2.0]
+    assert "domain" not in spec(base)["layer"][0]["encoding"]["y"]["scale"]   # input untouched
+    loose = spec(plotting.slider(base, field="depth", values=[2, 4], fixed_axes=False))
+    assert "domain" not in loose["layer"][0]["encoding"]["y"]["scale"]
+
+
+def test_slider_names_categorical_steps():
+    rows = plotting.table(cell=["gru", "lstm"], x=[0.0, 1.0], y=[1.0, 2.0])
+    chart = alt.Chart(alt.Data(values=rows)).mark_point().encode(x="x:Q", y="y:Q")
+    s = spec(plotting.slider(chart, field="cell", values=["gru", "lstm"], labels=["GRU", "LSTM"],
+                             label="cell"))
+    bind = s["params"][0]["bind"]
+    assert bind["input"] == "radio" and bind["labels"] == ["GRU", "LSTM"]
+    assert bind["options"] == ["gru", "lstm"]
+    assert any('datum["cell"] == cell_slider' in t.get("filter", "") for t in s["transform"])
+    with pytest.raises(ValueError, match="labels has 1 names for 2 values"):
+        plotting.slider(chart, field="cell", values=["gru", "lstm"], labels=["GRU"])
+    with pytest.raises(TypeError, match="alt.Chart or alt.LayerChart"):
+        plotting.slider(alt.hconcat(chart, chart), field="cell", values=["gru"])
+
+
+def test_titles_wrap_to_their_view_and_axis_titles_do_not():
+    long = "a caption that goes on " * 12
+    chart = alt.Chart(alt.Data(values=[{"x": 1}])).mark_point().encode(
+        alt.X("x:Q", title=long)).properties(width=200, title=alt.Title("T", subtitle=long))
+    s = plotting.wrap_titles(spec(alt.hconcat(chart, chart)))["hconcat"][0]   # a 200 px panel
+    lines = s["title"]["subtitle"]
+    assert isinstance(lines, list) and len(lines) > 2
+    assert all(len(line) <= 200 / (plotting._CHAR_WIDTH * 12) for line in lines)
+    assert " ".join(lines) == long.strip()
+    assert s["encoding"]["x"]["title"] == long
+    alone = plotting.wrap_titles(spec(chart))["title"]["subtitle"]   # on its own: wider lines
+    assert len(alone[0]) > len(lines[0])
+    assert max(map(len, alone)) <= plotting.panel_width(1, legend=True) / (plotting._CHAR_WIDTH * 12)
+    html = chart._repr_mimebundle_()
+    html = (html[0] if isinstance(html, tuple) else html)["text/html"]
+    assert json.dumps(alone[0]) in html                  # the renderer draws wrapped titles
+
+
+def test_heatmap_fits_the_column_for_fine_grids():
+    grid = plotting.table(t=np.repeat(np.arange(300), 2), n=np.tile([0, 1], 300), v=np.ones(600))
+    h = spec(plotting.heatmap(grid, x="t", y="n", value="v", x_title="t", y_title="n",
+                              value_title="v", title="T", caption="C"))
+    assert h["width"] == plotting.panel_width(1, legend=True) and h["height"] == 44
+
+
+def test_html_table_and_sizes_read_as_text_and_html():
+    t = plotting.html_table([dict(cell="gru", accuracy=0.8734, steps=1500, gap=None),
+                             dict(cell="<lstm>", accuracy=0.5, steps=20, gap=float("nan"))],
+                            columns={"cell": "cell", "accuracy": "accuracy", "steps": "steps",
+                                     "gap": "gap"}, formats={"accuracy": ".1%"}, caption="Cells")
+    html = t._repr_html_()
+    assert "<caption>Cells</caption>" in html and "&lt;lstm&gt;" in html
+    assert "<td>87.3%</td>" in html and "<td>1,500</td>" in html and "<td>—</td>" in html
+    assert repr(t).splitlines()[1].split() == ["cell", "accuracy", "steps", "gap"]
+    with pytest.raises(ValueError, match="rows is empty"):
+        plotting.html_table([])
+    with pytest.raises(ValueError, match=r"lack the columns \['b'\]"):
+        plotting.html_table([{"a": 1}], columns={"a": "A", "b": "B"})
+    with pytest.raises(ValueError, match="formats names columns"):
+        plotting.html_table([{"a": 1}], formats={"z": ".1f"})
+    with pytest.raises(TypeError, match="dicts"):
+        plotting.html_table([1, 2])
+    line = plotting.sizes(dict(width=256, lr=0.005, widths=(16, 48), imdb=False), scale="quick")
+    assert repr(line) == "quick scale: width 256 · lr 0.005 · widths 16, 48 · imdb no"
+    assert line._repr_html_().startswith('<p class="neurotheory-summary">quick scale')
+    with pytest.raises(ValueError, match="size must be"):
+        plotting.sizes({})

@@ -1,8 +1,11 @@
-"""The built site: builds without warnings, serves its own scripts, and the Tour is interactive.
+"""The built site: builds without warnings, serves its own scripts, reads well, and is interactive.
 
 The book is built from notebooks executed at quick scale (the `executed_book` fixture) and
 opened in headless Chromium with every host but 127.0.0.1 unresolvable, so any CDN request
-fails and shows up here.
+fails and shows up here. Every chapter page of _toc.yml is read at a 1100 px window: its
+charts fit the text column, its code blocks do not scroll, its outputs carry no errno,
+resolver text, host names or raw Python reprs, and the console stays free of errors and
+warnings (`page_problems`).
 """
 
 from __future__ import annotations
@@ -11,7 +14,9 @@ import functools
 import http.server
 import json
 import os
+import re
 import shutil
+import socket
 import subprocess
 import sys
 import threading
@@ -129,6 +134,112 @@ return Array.from(document.querySelectorAll('.neurotheory-chart')).map(function 
 """
 
 
+READER_WIDTH = 1100
+WIDE_WIDTH = 1300   # the right-hand table of contents appears and the column narrows
+
+PAGE_JS = """
+var column = document.querySelector('article.bd-article');
+var style = getComputedStyle(column);
+var width = column.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
+function where(el) {
+  var cell = el.closest('.cell'), heading = null, node = el;
+  while (node && !heading) {
+    var prev = node.previousElementSibling;
+    while (prev && !/^H[1-4]$/.test(prev.tagName) && !prev.querySelector('h1,h2,h3,h4')) {
+      prev = prev.previousElementSibling;
+    }
+    if (prev) { heading = prev; } else { node = node.parentElement; }
+  }
+  var text = (el.textContent || '').trim().replace(/\\s+/g, ' ').slice(0, 70);
+  return (heading ? heading.textContent.trim().slice(0, 40) : '') + ' | ' + text;
+}
+var charts = Array.from(document.querySelectorAll('.neurotheory-chart')).map(function (chart) {
+  var svg = chart.querySelector('svg.marks');
+  var embed = chart.querySelector('.vega-embed');
+  return {drawn: !!svg, error: !!chart.querySelector('.neurotheory-chart-error'),
+          natural: svg ? parseFloat(svg.getAttribute('width')) : 0,
+          shown: embed ? embed.getBoundingClientRect().width : 0,
+          title: svg ? (svg.getAttribute('aria-label') || '').slice(0, 60) : '',
+          where: where(chart)};
+});
+var pres = Array.from(document.querySelectorAll('article.bd-article pre')).filter(function (pre) {
+  return pre.offsetParent !== null && pre.clientWidth > 0 && pre.scrollWidth > pre.clientWidth + 1;
+}).map(function (pre) {
+  return {where: where(pre), over: pre.scrollWidth - pre.clientWidth,
+          output: !!pre.closest('.cell_output')};
+});
+var outputs = Array.from(document.querySelectorAll('.cell_output')).map(function (out) {
+  return out.innerText;
+});
+var searches = Array.from(document.querySelectorAll(
+    '.search-button, .search-button-field, form.bd-search')).filter(function (el) {
+  return el.offsetParent !== null && el.getBoundingClientRect().width > 0;
+}).length;
+return {column: width, charts: charts, pres: pres, outputs: outputs, searches: searches};
+"""
+
+BAD_OUTPUT = {
+    "errno or resolver text": re.compile(
+        r"Errno|errno|Name or service not known|name resolution|getaddrinfo|nodename nor servname"
+        r"|urlopen error|Connection refused|Max retries"),
+    "build-machine text": re.compile(r"was lent|chapter ran in|\bran in \d"),
+    "raw Python repr": re.compile(
+        r"\barray\(|\bnp\.(?:float|int|bool)\w*\(|object at 0x|dtype=|\{'[^']*': "
+        r"|\[\s*-?\d+\.\d+(?:\s+-?\d+\.\d+)+\s*\]|\b[A-Z][A-Za-z]+\(\w+="),
+    "16-digit float": re.compile(r"\d\.\d{9,}"),
+}
+
+
+def output_problems(text: str) -> list[str]:
+    """What is wrong with one cell output's visible text, by kind (empty when it reads well)."""
+    found = [f"{kind}: {match.group(0)!r}" for kind, pattern in BAD_OUTPUT.items()
+             for match in [pattern.search(text)] if match]
+    host = socket.gethostname()
+    if len(host) > 3 and host in text:
+        found.append(f"host name {host!r}")
+    return found
+
+
+def page_problems(browser, url: str) -> dict[str, list]:
+    """Read one page as a reader at READER_WIDTH px would, and list what is wrong with it.
+
+    A chart must fit the text column as drawn (its SVG's own width, before the style sheet's
+    scaling for phones) at READER_WIDTH and at WIDE_WIDTH.
+    """
+    browser.set_window_size(READER_WIDTH, 1400)
+    browser.get(url)
+    browser.get_log("browser")
+    browser.refresh()
+    wait_for(lambda: all(c["drawn"] or c["error"] for c in browser.execute_script(PAGE_JS)["charts"]))
+    time.sleep(0.5)
+    page = browser.execute_script(PAGE_JS)
+    browser.set_window_size(WIDE_WIDTH, 1400)
+    column = min(page["column"], browser.execute_script(PAGE_JS)["column"])
+    wide = [f"{c['natural']:.0f} px > {column:.0f} px: {c['where']}" for c in page["charts"]
+            if c["natural"] > column + 1 or c["shown"] > column + 1]
+    undrawn = [c["where"] for c in page["charts"] if not c["drawn"]]
+    overflowing = [f"{p['over']} px too wide: {p['where']}" for p in page["pres"]]
+    outputs = [f"{problem} in {text.strip()[:80]!r}" for text in page["outputs"]
+               for problem in output_problems(text)]
+    console = [f"{e['level']}: {e['message'][:160]}" for e in browser.get_log("browser")
+               if e["level"] in ("SEVERE", "WARNING")]
+    return {"charts wider than the column": wide, "charts not drawn": undrawn,
+            "overflowing code blocks": overflowing, "bad outputs": outputs,
+            "console errors and warnings": console,
+            "search boxes beyond one": ["search"] * max(0, page["searches"] - 1)}
+
+
+def test_output_problems_are_recognised():
+    """The output check flags what a reader should never see, and passes what they should."""
+    assert output_problems("offline: synthetic stand-in for CIFAR-10, see Data") == []
+    assert output_problems("largest gap 3.2% (width 256)") == []
+    for text in ("CIFAR-10 unavailable ([Errno -3] Temporary failure in name resolution)",
+                 "{'width': 256, 'depth': 30}", "[0.912 0.043 0.021]", "4.440892098250626e-16",
+                 "array([1, 2])", "np.float64(0.5)", "LineAttractorTest(holds=True, count=3)",
+                 "chapter ran in 80 s at scale=quick", "no GPU was lent to this build"):
+        assert output_problems(text), text
+
+
 def test_vendored_vega_matches_altair():
     """The scripts the site serves are the versions Altair emits (book/_static/vega/versions.json)."""
     folder = ROOT / "book" / "_static" / "vega"
@@ -136,6 +247,8 @@ def test_vendored_vega_matches_altair():
     assert versions["vega-lite"] == alt.VEGALITE_VERSION
     assert versions["vega"].split(".")[0] == alt.VEGA_VERSION.split(".")[0]
     assert versions["vega-embed"].split(".")[0] == alt.VEGAEMBED_VERSION.split(".")[0]
+    assert f'.version="{versions["vega"]}"' in (folder / "vega.min.js").read_text(), (
+        "vega.min.js reports another version than versions.json (vega-embed warns in the console)")
     assert f'"{versions["vega-lite"]}"' in (folder / "vega-lite.min.js").read_text()
     assert f'"{versions["vega-embed"]}"' in (folder / "vega-embed.min.js").read_text()
     for name in versions:
@@ -183,3 +296,42 @@ def test_tour_is_interactive_offline(browser, server):
     errors = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
     assert not errors, f"console errors: {errors[:5]}"
     assert not browser.find_elements("css selector", ".neurotheory-chart-error")
+
+
+@pytest.mark.parametrize("path", notebooks())
+def test_chapter_page_reads_well(browser, server, path):
+    """At 1100 px: charts fit the column, code fits, outputs read well, the console is quiet."""
+    problems = page_problems(browser, f"{server}/{Path(path).with_suffix('.html').as_posix()}")
+    found = {kind: items for kind, items in problems.items() if items}
+    assert not found, f"{path}:\n" + "\n".join(f"{kind} ({len(items)}): {items[:6]}"
+                                                for kind, items in found.items())
+
+
+DARK_JS = """
+var text = document.querySelector('.neurotheory-chart svg text');
+var panel = document.querySelector('.cell_output .text_html:has(.neurotheory-chart)');
+return {text: getComputedStyle(text).fill, panel: getComputedStyle(panel).backgroundColor,
+        page: getComputedStyle(document.body).backgroundColor};
+"""
+
+
+def luminance(css_colour: str) -> float:
+    """Relative brightness 0 (black) … 1 (white) of an ``rgb(…)``/``rgba(…)`` colour."""
+    r, g, b = (float(v) for v in re.findall(r"[\d.]+", css_colour)[:3])
+    return (0.2126 * r + 0.7152 * g + 0.0722 * b) / 255
+
+
+def test_charts_read_in_dark_mode(browser, server):
+    """In dark mode chart text turns light and no light panel is drawn behind the chart."""
+    browser.get(f"{server}/book/start-here/tour.html")
+    browser.execute_script("localStorage.setItem('mode', 'dark'); localStorage.setItem('theme', 'dark');")
+    try:
+        browser.refresh()
+        wait_for(lambda: browser.execute_script(
+            "return !!document.querySelector('.neurotheory-chart svg text')"))
+        colours = browser.execute_script(DARK_JS)
+    finally:
+        browser.execute_script("localStorage.setItem('mode', 'light'); localStorage.setItem('theme', 'light');")
+    assert luminance(colours["page"]) < 0.2, colours
+    assert luminance(colours["text"]) > 0.6, f"chart text is dark on a dark page: {colours}"
+    assert colours["panel"] in ("rgba(0, 0, 0, 0)", "transparent"), f"a panel sits behind the chart: {colours}"

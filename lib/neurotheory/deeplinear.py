@@ -11,11 +11,15 @@ sigmoid whose timing is set by the singular value s_α.
 
 Contents: the closed forms (:func:`mode_strength`, :func:`shallow_mode_strength`,
 :func:`deep_mode_strength`, :func:`half_learning_time`); the data (:func:`eight_items`,
-:func:`branching_diffusion`, :func:`hierarchical_data`, :func:`hierarchy_singular_values`);
-the SVD view (:func:`input_output_modes`, :func:`mode_strengths`, :func:`initial_mode_strength`);
+:func:`branching_diffusion`, :func:`hierarchical_data`, :func:`hierarchy_singular_values`,
+:func:`noisy_category`, :func:`structural_form`, :func:`form_covariance`,
+:func:`gaussian_features`); the SVD view (:func:`input_output_modes`, :func:`mode_strengths`,
+:func:`initial_mode_strength`, :func:`expected_modes`, :func:`noise_threshold`,
+:func:`noisy_mode`);
 training (:class:`DeepLinearNetwork`, :func:`train_deep_linear`, :func:`decoupled_weights`);
 representations (:func:`hidden_representations`, :func:`similarity_matrix`,
-:func:`predicted_similarity`, :func:`inductive_projection`, :func:`similarity_correlation`).
+:func:`predicted_similarity`, :func:`predicted_feature_similarity`, :func:`inductive_projection`,
+:func:`similarity_correlation`).
 """
 
 from __future__ import annotations
@@ -322,6 +326,104 @@ def hierarchy_singular_values(depth: int, branching: int, flip: float,
     return np.sqrt(n_features * np.array(eig) / P), np.array(multiplicity)
 
 
+def noisy_category(n_items: int, n_features: int, category_items: int, category_features: int,
+                   strength: float, noise: float, seed: int = 0) -> Dataset:
+    """One category buried in noise: Y = S·1_{K_o} 1_{K_f}ᵀ (in the corner) + σ·G.
+
+    The first ``category_items`` (K_o) of ``n_items`` items share the first
+    ``category_features`` (K_f) features with value ``strength`` (S); every entry of Y
+    (``n_items`` × ``n_features``) also gets independent Gaussian noise of standard deviation
+    ``noise`` (σ), the paper's model for category coherence. The category's singular value
+    in Y is S√(K_o K_f); whether it stands out of the noise is :func:`noise_threshold`.
+    """
+    n_items = checks.integer("n_items", n_items)
+    n_features = checks.integer("n_features", n_features)
+    k_items = checks.integer("category_items", category_items)
+    k_features = checks.integer("category_features", category_features)
+    if k_items > n_items or k_features > n_features:
+        raise ValueError(f"the category ({k_items} items × {k_features} features) must fit in "
+                         f"{n_items} items × {n_features} features")
+    strength = checks.number("strength", strength, allow_zero=True)
+    noise = checks.number("noise", noise, allow_zero=True)
+    Y = noise * runtime.rng(seed).standard_normal((n_items, n_features))
+    Y[:k_items, :k_features] += strength
+    return Dataset(one_hot_inputs(n_items), Y, tuple(f"item {i}" for i in range(n_items)),
+                   tuple(f"f{k}" for k in range(n_features)),
+                   tuple(("category",) if i < k_items else ("other",) for i in range(n_items)))
+
+
+_FORMS = ("clusters", "chain", "ring", "grid")
+
+
+def structural_form(form: str, n_items: int, n_clusters: int = 4) -> np.ndarray:
+    """Adjacency matrix of a structural form (Kemp & Tenenbaum 2008, as used in the paper).
+
+    ``"clusters"``: ``n_clusters`` equal groups, every pair within a group linked;
+    ``"chain"``: an ordering, item i linked to i + 1; ``"ring"``: a chain closed into a
+    circle; ``"grid"``: a √n × √n lattice (items row by row), linked to their four neighbours.
+    """
+    if form not in _FORMS:
+        raise ValueError(f"form must be one of {_FORMS}, got {form!r}")
+    n = checks.integer("n_items", n_items, minimum=2)
+    A = np.zeros((n, n))
+    if form == "clusters":
+        n_clusters = checks.integer("n_clusters", n_clusters)
+        if n % n_clusters:
+            raise ValueError(f"n_items ({n}) must be a multiple of n_clusters ({n_clusters})")
+        group = np.arange(n) // (n // n_clusters)
+        A = (group[:, None] == group[None, :]).astype(float)
+    elif form in ("chain", "ring"):
+        i = np.arange(n - 1 if form == "chain" else n)
+        A[i, (i + 1) % n] = 1.0
+    else:
+        side = int(round(np.sqrt(n)))
+        if side * side != n:
+            raise ValueError(f"n_items must be a perfect square for a grid, got {n}")
+        row, col = np.divmod(np.arange(n), side)
+        A = ((np.abs(row[:, None] - row) + np.abs(col[:, None] - col)) == 1).astype(float)
+    A = np.maximum(A, A.T)
+    np.fill_diagonal(A, 0.0)
+    return A
+
+
+def form_covariance(adjacency, variance: float = 1.0) -> np.ndarray:
+    """Covariance of features that vary smoothly over a graph: Σ = (L + I/σ²)⁻¹.
+
+    L = D − A is the graph Laplacian of ``adjacency`` (A), σ² = ``variance``. Features drawn
+    from N(0, Σ) are similar on linked items (Kemp & Tenenbaum 2008); Σ's eigenvectors are
+    L's, with eigenvalues 1/(λ_L + 1/σ²), so the smoothest patterns on the graph carry the
+    most variance: for a ring, Fourier modes; for clusters, the cluster indicators.
+    """
+    A = _array("adjacency", adjacency, ndim=2, non_negative=True)
+    if A.shape[0] != A.shape[1] or not np.allclose(A, A.T):
+        raise ValueError(f"adjacency must be a symmetric square matrix, got shape {A.shape}")
+    variance = checks.number("variance", variance)
+    laplacian = np.diag(A.sum(axis=1)) - A
+    return np.linalg.inv(laplacian + np.eye(len(A)) / variance)
+
+
+def _check_covariance(covariance) -> np.ndarray:
+    S = _array("covariance", covariance, ndim=2)
+    if S.shape[0] != S.shape[1] or not np.allclose(S, S.T):
+        raise ValueError(f"covariance must be a symmetric square matrix, got shape {S.shape}")
+    if np.linalg.eigvalsh(S)[0] <= 0:
+        raise ValueError("covariance must be positive definite")
+    return S
+
+
+def gaussian_features(covariance, n_features: int, seed: int = 0) -> Dataset:
+    """Items with ``n_features`` independent features, each drawn from N(0, ``covariance``).
+
+    Y = C Z with C Cᵀ = Σ (Cholesky) and Z standard normal (P × n_features), so YYᵀ/n_features
+    → Σ and Σ_yx has the singular values :func:`expected_modes` predicts.
+    """
+    C = np.linalg.cholesky(_check_covariance(covariance))
+    n_features = checks.integer("n_features", n_features)
+    Y = C @ runtime.rng(seed).standard_normal((len(C), n_features))
+    return Dataset(one_hot_inputs(len(C)), Y, tuple(f"item {i}" for i in range(len(C))),
+                   tuple(f"f{k}" for k in range(n_features)), ((),) * len(C))
+
+
 # ----------------------------------------------------------------------------- the SVD view
 
 @dataclass(frozen=True)
@@ -402,6 +504,68 @@ def product_from_modes(a, modes: Modes) -> np.ndarray:
     if a.shape[-1] != modes.s.shape[0]:
         raise ValueError(f"a must end in the number of modes {modes.s.shape[0]}, got shape {a.shape}")
     return np.einsum("ik,...k,jk->...ij", modes.U, a, modes.V)
+
+
+def expected_modes(covariance, n_features: int) -> tuple[np.ndarray, np.ndarray]:
+    """Singular values and item vectors of Σ_yx for features drawn from N(0, Σ) over P items.
+
+    With one-hot inputs Σ_yx = Yᵀ/√P and YYᵀ → n_features·Σ, so Σ_yx has item vectors the
+    eigenvectors of Σ and singular values s_k = √(n_features λ_k / P), strongest first (the
+    general form of :func:`hierarchy_singular_values`). Returns (s, V) with V's columns
+    the item vectors.
+    """
+    S = _check_covariance(covariance)
+    n_features = checks.integer("n_features", n_features)
+    eigenvalues, vectors = np.linalg.eigh(S)
+    order = np.argsort(eigenvalues)[::-1]
+    return np.sqrt(n_features * eigenvalues[order] / len(S)), vectors[:, order]
+
+
+def _check_shape(shape) -> tuple[int, int]:
+    if len(shape) != 2:
+        raise ValueError(f"shape must be (rows, columns), got {shape}")
+    return (checks.integer("shape[0]", shape[0]), checks.integer("shape[1]", shape[1]))
+
+
+def noise_threshold(shape, noise: float) -> float:
+    """The smallest singular value a rank-one signal needs to stand out of noise: σ (N₁N₂)^{1/4}.
+
+    For an N₁ × N₂ matrix θ u vᵀ + σG with G independent standard Gaussian entries, the
+    largest singular value separates from the noise bulk (edge σ(√N₁ + √N₂)) and its
+    singular vectors point toward u and v only when θ > σ (N₁N₂)^{1/4} (the BBP transition;
+    Benaych-Georges & Nadakuditi 2012). In the paper this is the condition for a category
+    to be learned: its coherence S²K_oK_f/(σ²√(N_oN_f)) must exceed 1.
+    """
+    n1, n2 = _check_shape(shape)
+    noise = checks.number("noise", noise)
+    return noise * (n1 * n2) ** 0.25
+
+
+def noisy_mode(s, shape, noise: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """What noise does to a mode of singular value ``s``: (ŝ, |û·u|², |v̂·v|²) for N₁ ≫ 1.
+
+    For θ u vᵀ + σG of shape (N₁, N₂), write n = max(N₁, N₂), c = min/max and t = θ/(σ√n).
+    Above the threshold t > c^{1/4} (:func:`noise_threshold`),
+
+    ŝ = σ√n √((1 + t²)(c + t²))/t,
+    overlap on the short side 1 − c(1 + t²)/(t²(t² + c)), on the long side
+    1 − (c + t²)/(t²(t² + 1));
+
+    below it ŝ sticks to the bulk edge σ(√N₁ + √N₂) and both overlaps vanish
+    (Benaych-Georges & Nadakuditi 2012). ``û`` lives in the N₁ rows, ``v̂`` in the N₂ columns.
+    """
+    theta = _array("s", s, non_negative=True)
+    n1, n2 = _check_shape(shape)
+    noise = checks.number("noise", noise)
+    n, c = max(n1, n2), min(n1, n2) / max(n1, n2)
+    t = theta / (noise * np.sqrt(n))
+    above = t > c ** 0.25
+    t = np.where(above, t, 1.0)                              # a placeholder where below
+    value = np.where(above, noise * np.sqrt(n) * np.sqrt((1 + t**2) * (c + t**2)) / t,
+                     noise * (np.sqrt(n1) + np.sqrt(n2)))
+    short = np.where(above, 1 - c * (1 + t**2) / (t**2 * (t**2 + c)), 0.0)
+    long = np.where(above, 1 - (c + t**2) / (t**2 * (t**2 + 1)), 0.0)
+    return (value, short, long) if n1 <= n2 else (value, long, short)
 
 
 # ----------------------------------------------------------------------------- training
@@ -560,6 +724,16 @@ def similarity_matrix(representations) -> np.ndarray:
     return h @ np.swapaxes(h, -1, -2)
 
 
+def _strengths_at_layer(modes, a, layer, n_hidden_layers) -> tuple[np.ndarray, float]:
+    """Checked mode strengths a and the fraction layer/N of the way up to the output."""
+    _check_modes(modes)
+    n_layers = checks.integer("n_hidden_layers", n_hidden_layers) + 1
+    layer = checks.integer("layer", layer)
+    if layer >= n_layers:
+        raise ValueError(f"layer must be 1 … {n_layers - 1}, got {layer}")
+    return _array("a", a, non_negative=True), layer / n_layers
+
+
 def predicted_similarity(modes: Modes, a, X, layer: int = 1, n_hidden_layers: int = 1) -> np.ndarray:
     """Hidden similarity of a balanced network (the paper's conserved similarity):
 
@@ -569,31 +743,54 @@ def predicted_similarity(modes: Modes, a, X, layer: int = 1, n_hidden_layers: in
     the similarity depends only on the data's item vectors V and the mode strengths a: not
     on the hidden width or the random initial weights. ``a`` may have leading axes (…, k).
     """
-    _check_modes(modes)
-    n_layers = checks.integer("n_hidden_layers", n_hidden_layers) + 1
-    layer = checks.integer("layer", layer)
-    if layer >= n_layers:
-        raise ValueError(f"layer must be 1 … {n_layers - 1}, got {layer}")
-    a = _array("a", a, non_negative=True)
+    a, depth = _strengths_at_layer(modes, a, layer, n_hidden_layers)
     X = _array("X", X, ndim=2)
     XV = X @ modes.V
-    return np.einsum("ik,...k,jk->...ij", XV, a ** (2.0 * layer / n_layers), XV)
+    return np.einsum("ik,...k,jk->...ij", XV, a ** (2.0 * depth), XV)
 
 
-def inductive_projection(similarity, item: int) -> np.ndarray:
-    """How a novel property taught for one item generalises to all items (the paper's inductive projection).
+def predicted_feature_similarity(modes: Modes, a, layer: int = 1,
+                                 n_hidden_layers: int = 1) -> np.ndarray:
+    """Similarity of the properties as seen from hidden layer ``layer``, for a balanced network:
 
-    Learning the property's output weights w from the item's hidden representation h_i
-    (one small gradient step, scaled to reach 1 on that item) gives w ∝ h_i, so item j gets
-    ŷ_j = h_j · h_i / ‖h_i‖² = Σ_ji / Σ_ii. Works over leading axes of ``similarity`` (…, P, P).
+    Σ^f = W_out W_outᵀ = U diag(a^{2(N − layer)/N}) Uᵀ,
+
+    where W_out = W_N ⋯ W_{layer+1} maps the hidden layer to the properties (each row is a
+    property's output weights), N = n_hidden_layers + 1. For one hidden layer at the end of
+    learning, Σ^f = U S Uᵀ. It sets how a novel *item* told a few of its properties
+    generalises to the others (:func:`inductive_projection`).
+    """
+    a, depth = _strengths_at_layer(modes, a, layer, n_hidden_layers)
+    return np.einsum("ik,...k,jk->...ij", modes.U, a ** (2.0 * (1 - depth)), modes.U)
+
+
+def inductive_projection(similarity, item) -> np.ndarray:
+    """How one new fact generalises along a learned similarity (the paper's inductive projection).
+
+    A novel property taught for item i: learning its output weights w from the hidden
+    representation h_i (one small gradient step, scaled to reach 1 on that item) gives
+    w ∝ h_i, so item j gets ŷ_j = h_j · h_i / ‖h_i‖² = Σ_ji / Σ_ii, with Σ the item
+    similarity (:func:`similarity_matrix`).
+
+    A novel *item* told that it has the properties K (``item`` a sequence of indices): one
+    small gradient step on its hidden representation gives h ∝ Σ_{k∈K} w_k (the rows w_k of
+    the output weights), so property j gets ŷ_j ∝ Σ_{k∈K} Σ^f_jk with Σ^f = W_out W_outᵀ
+    (:func:`predicted_feature_similarity`), scaled so the taught properties average 1.
+
+    Works over leading axes of ``similarity`` (…, n, n).
     """
     S = _array("similarity", similarity)
     if S.ndim < 2 or S.shape[-1] != S.shape[-2]:
-        raise ValueError(f"similarity must be square (…, P, P), got shape {S.shape}")
-    item = checks.integer("item", item, minimum=0)
-    if item >= S.shape[-1]:
-        raise ValueError(f"item must be below {S.shape[-1]}, got {item}")
-    return S[..., item, :] / S[..., item, item][..., None]
+        raise ValueError(f"similarity must be square (…, n, n), got shape {S.shape}")
+    taught = [item] if isinstance(item, (int, np.integer)) else list(item)
+    if not taught:
+        raise ValueError("item must be an index or a non-empty sequence of indices")
+    for i in taught:
+        checks.integer("item", i, minimum=0)
+        if i >= S.shape[-1]:
+            raise ValueError(f"item must be below {S.shape[-1]}, got {i}")
+    response = S[..., :, taught].sum(axis=-1)
+    return response / response[..., taught].mean(axis=-1)[..., None]
 
 
 def similarity_correlation(first, second) -> float:

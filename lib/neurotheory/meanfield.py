@@ -416,3 +416,41 @@ def steps_to_loss(losses, target: float, window: int = 10) -> int:
     smooth = np.convolve(losses, np.ones(window) / window, mode="valid")
     below = np.flatnonzero(smooth <= target)
     return int(below[0] + window - 1) if below.size else len(losses)
+
+
+def steps_to_target(phi: Phi, q: float, weights: str, images, labels, *, depth: int, width: int,
+                    steps: int, learning_rates, target: float, seeds,
+                    batch_size: int = 64, classes: int = 10) -> np.ndarray:
+    """Training steps to a loss for critical networks at q*, one random start per seed.
+
+    The paper's learning-speed measurement (its CIFAR-10 training curves): a
+    :class:`DeepNetwork` of ``depth`` × ``width`` on the critical line of ``phi`` at ``q``
+    (:func:`critical_line`), inputs scaled to the fixed point (:func:`fixed_point_inputs`),
+    trained by :func:`training_curve`; speed is :func:`steps_to_loss` at ``target``. Each seed
+    draws the initial weights (``nnx.Rngs(seed)``) and the minibatch order, and takes the
+    best of ``learning_rates`` (fewest steps). A start that never reaches the target, or
+    diverges at every rate, counts as ``steps``, so ratios built on it are lower bounds.
+    ``classes`` is the number of logits. Returns one step count per seed.
+    """
+    q = checks.number("q", q)
+    target = checks.number("target", target)
+    rates = [checks.number("learning_rates", lr) for lr in np.atleast_1d(learning_rates)]
+    seeds = [checks.integer("seeds", s, minimum=0) for s in np.atleast_1d(seeds)]
+    if not rates or not seeds:
+        raise ValueError("learning_rates and seeds must each hold at least one value")
+    sigma_w, sigma_b = (float(a) for a in critical_line(phi, q))
+    x = fixed_point_inputs(images, phi, sigma_w, sigma_b)
+    counts = []
+    for seed in seeds:
+        model = DeepNetwork(phi, depth, width, x.shape[1], classes, sigma_w, sigma_b, weights,
+                            rngs=nnx.Rngs(seed))
+        best = steps
+        for lr in rates:
+            try:
+                losses = training_curve(model, x, labels, steps=steps, batch_size=batch_size,
+                                        learning_rate=lr, seed=seed)
+            except FloatingPointError:
+                continue
+            best = min(best, steps_to_loss(losses, target))
+        counts.append(best)
+    return np.array(counts)

@@ -9,7 +9,6 @@ tanh and than ReLU with either weight law (median steps to a loss over several r
 import numpy as np
 import pytest
 from scipy.integrate import trapezoid
-from flax import nnx
 
 from neurotheory import data, meanfield as mf, spectra
 
@@ -87,20 +86,11 @@ def median_speedup(fast_steps, slow_steps):
 @pytest.fixture(scope="module")
 def steps_to_target():
     task = synthetic_cifar10(2000, seed=0, noise=2.0)
-    steps_to = {}
-    for name, (phi, q, weights) in SPEED_CONFIGS.items():
-        sigma_w, sigma_b = (float(a) for a in mf.critical_line(phi, q))
-        x = mf.fixed_point_inputs(task.images, phi, sigma_w, sigma_b)
-        steps_to[name] = []
-        for seed in SPEED_SEEDS:
-            model = mf.DeepNetwork(phi, SPEED_DEPTH, SPEED_WIDTH, x.shape[1], 10, sigma_w, sigma_b, weights,
-                                   rngs=nnx.Rngs(seed))
-            # Runs that never reach the target count as SPEED_STEPS: the ratios below are then lower bounds.
-            steps_to[name].append(min(
-                mf.steps_to_loss(mf.training_curve(model, x, task.labels, steps=SPEED_STEPS, batch_size=64,
-                                                   learning_rate=lr, seed=seed), SPEED_TARGET)
-                for lr in (0.003, 0.01)))
-    return steps_to
+    # Runs that never reach the target count as SPEED_STEPS: the ratios below are then lower bounds.
+    return {name: mf.steps_to_target(phi, q, weights, task.images, task.labels, depth=SPEED_DEPTH,
+                                     width=SPEED_WIDTH, steps=SPEED_STEPS, learning_rates=(0.003, 0.01),
+                                     target=SPEED_TARGET, seeds=SPEED_SEEDS)
+            for name, (phi, q, weights) in SPEED_CONFIGS.items()}
 
 
 def test_orthogonal_critical_tanh_at_small_q_trains_faster_than_gaussian_tanh_and_relu(steps_to_target):

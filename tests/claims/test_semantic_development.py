@@ -2,8 +2,11 @@
 
 One-hidden-layer linear networks learn the eight classic items (Rumelhart & Todd) from small
 random weights (standard deviation 1e-3, widths 64 and 32) by full-batch gradient descent
-with lr = 0.005 up to t = 40 τ.
+with lr = 0.005 up to t = 40 τ. A category buried in noise is learned by width-32 networks on
+200 items × 300 properties.
 """
+
+import functools
 
 import numpy as np
 import pytest
@@ -93,6 +96,63 @@ def test_inductive_projection_narrows_over_development(runs, data):
     early = np.argmax(oak > 0.5)                        # the first record where the oak gets it too
     assert oak[early] > 0.5 and abs(oak[-1]) < 0.1
     assert robin[-1] > salmon[-1] > oak[-1]
+
+
+def test_novel_item_projection_narrows_over_development(runs, data):
+    """A new item said to have feathers is at first credited with gills too (ŷ > 0.5), in the
+    end not (ŷ < 0), while it keeps "can fly" (ŷ > 0.9): the feature similarity W₂W₂ᵀ narrows."""
+    W2 = runs[64].weights[1]
+    projection = dl.inductive_projection(dl.similarity_matrix(W2),
+                                         [data.features.index("has feathers")])
+    gills, fly = (projection[:, data.features.index(f)] for f in ("has gills", "can fly"))
+    assert gills.max() > 0.5 and gills[-1] < 0, f"gills peak {gills.max():.2f}, end {gills[-1]:.2f}"
+    assert fly[-1] > 0.9
+
+
+# Category coherence: a category of K_o × K_f in N_o items × N_f properties with unit noise.
+N_ITEMS, N_FEATURES, K_ITEMS, K_FEATURES, SIGMA = 200, 300, 20, 30, 1.0
+NOISE_YX = SIGMA / np.sqrt(N_ITEMS)                           # Σ_yx = Yᵀ/√P
+S_C = dl.noise_threshold((N_FEATURES, N_ITEMS), NOISE_YX)     # σ (N_o N_f)^{1/4} / √P
+NOISE_EDGE = NOISE_YX * (np.sqrt(N_ITEMS) + np.sqrt(N_FEATURES))
+
+
+@functools.lru_cache(maxsize=None)
+def learned_overlap(s: float, seed: int) -> float:
+    """(v̂₁ · v_category)² for the first item vector a network learns (at t = 8 τ) when the
+    category's singular value in Σ_yx is s."""
+    strength = s * np.sqrt(N_ITEMS / (K_ITEMS * K_FEATURES))
+    world = dl.noisy_category(N_ITEMS, N_FEATURES, K_ITEMS, K_FEATURES, strength, SIGMA, seed=seed)
+    run = dl.train_deep_linear(world.X, world.Y, 32, lr=0.02, steps=400, init_scale=INIT_SCALE,
+                               seed=seed, record_every=400)
+    first = np.linalg.svd(run.product[-1])[2][0]
+    return float(first[:K_ITEMS].sum() ** 2 / K_ITEMS)
+
+
+def mean_overlap(s: float) -> float:
+    return float(np.mean([learned_overlap(float(s), seed) for seed in range(3)]))
+
+
+def learned_only_above(threshold: float) -> bool:
+    """Below 0.6·threshold the network's first item vector misses the category (overlap < 0.1),
+    above 1.6·threshold it finds it (overlap > 0.4), over three noise draws."""
+    return mean_overlap(0.6 * threshold) < 0.1 and mean_overlap(1.6 * threshold) > 0.4
+
+
+def test_a_category_is_learned_only_above_the_random_matrix_threshold():
+    """Learning starts at s_c = σ(N_o N_f)^{1/4}, with the overlap random-matrix theory predicts
+    (within 0.1), although 1.6 s_c is still below the largest noise singular value."""
+    assert 1.6 * S_C < NOISE_EDGE
+    assert learned_only_above(S_C)
+    predicted = float(dl.noisy_mode(1.6 * S_C, (N_FEATURES, N_ITEMS), NOISE_YX)[2])
+    assert abs(mean_overlap(1.6 * S_C) - predicted) < 0.1, (mean_overlap(1.6 * S_C), predicted)
+
+
+@pytest.mark.parametrize("alternative", ["noise edge", "half the threshold"])
+def test_of_the_test_other_thresholds_fail(alternative):
+    """The criterion rejects the nearest other explanations: a category must beat the largest
+    noise singular value σ(√N_o + √N_f)/√P (≈ 2 s_c), or any signal above s_c/2 is learned."""
+    threshold = NOISE_EDGE if alternative == "noise edge" else S_C / 2
+    assert not learned_only_above(threshold)
 
 
 def test_conservation_needs_small_initial_weights(data, modes):

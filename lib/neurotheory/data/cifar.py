@@ -87,11 +87,11 @@ def cifar10(split: str = "train", *, limit: int | None = None, fallback: bool = 
     _check_request(split, limit)
     try:
         archive = fetch(URL, SHA256, FILENAME)
-    except DataUnavailable as err:
+    except DataUnavailable:
         if not fallback:
             raise
         n = limit or (50_000 if split == "train" else 10_000)
-        print(f"CIFAR-10 unavailable ({err}); using the synthetic stand-in of the same shape.")
+        print("offline: synthetic stand-in for CIFAR-10 (data.synthetic_cifar10, same shape)")
         return synthetic_cifar10(n, seed=seed if split == "train" else seed + 1)
     root = cache_dir() / "cifar10"
     if not (root / FOLDER / SPLITS[split][0]).is_file():

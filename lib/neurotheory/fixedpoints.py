@@ -21,7 +21,8 @@ A network's *topology* (Maheswaranathan, Williams, Golub, Ganguli & Sussillo 201
 and individuality", Fig. 1e–f) is a graph of its fixed points and the transitions between them.
 We keep its memory part, a labelled graph: its nodes are the stable fixed points at zero input
 that no sequence of pulses leaves for good, and pulse p sends node i to node j when
-h₁ = F(h*_i, x_p), h_{t+1} = F(h_t, 0) settles near h*_j (:func:`topology`); the paper's graph also has the saddles and the orbits joining them.
+h₁ = F(h*_i, x_p), h_{t+1} = F(h_t, 0) settles near h*_j (:func:`topology`); the paper's graph
+also has the saddles and the orbits joining them.
 Networks of different architectures differ in geometry but share this graph — for the 3-bit
 flip-flop, the 8 corners of a cube with pulses moving along its edges — and
 :func:`topology_distance` is 0 exactly when two such graphs are isomorphic.

@@ -158,3 +158,30 @@ def test_steps_to_target_is_one_count_per_random_start():
     with pytest.raises(ValueError, match="target"):
         mf.steps_to_target("tanh", 0.1, "orthogonal", images, labels, learning_rates=0.1,
                            seeds=0, **dict(kwargs, target=-1.0))
+
+
+def test_selu_moment_is_exact_across_its_kink():
+    # E[selu′(h)²] = λ² (1/2 + α² e^{2q} Φ(−2√q)): the law must split at the kink at 0.
+    from scipy.stats import norm
+
+    from neurotheory.nonlinearities import SELU_ALPHA, SELU_SCALE
+
+    for q in (0.05, 1.0, 30.0):
+        exact = SELU_SCALE ** 2 * (0.5 + SELU_ALPHA ** 2 * np.exp(2 * q) * norm.cdf(-2 * np.sqrt(q)))
+        assert float(mf.derivative_moment("selu", q, 1)) == pytest.approx(exact, rel=1e-7)
+
+
+@pytest.mark.parametrize("phi", ["tanh", "sin", "swish"])
+def test_derivative_moments_hold_at_large_q(phi):
+    # Up to q* = 30 the law of φ′² matches adaptive quadrature (tanh′² there is a spike of width ~1/√q).
+    from scipy.integrate import quad
+    from scipy.stats import norm
+
+    from neurotheory import nonlinearities
+
+    dphi = nonlinearities.derivative(phi)
+    q = 30.0
+    for k in (1, 2, 3):
+        exact = quad(lambda h: float(dphi(np.float64(h))) ** (2 * k) * norm.pdf(h, scale=np.sqrt(q)),
+                     -8 * np.sqrt(q), 8 * np.sqrt(q), limit=800, points=[0.0])[0]
+        assert float(mf.derivative_moment(phi, q, k)) == pytest.approx(exact, rel=1e-5)

@@ -23,7 +23,7 @@ def test_callable_passes_through_and_gets_a_derivative():
 
 def test_unknown_name_lists_choices():
     with pytest.raises(ValueError, match="tanh"):
-        nonlinearities.get("swish")
+        nonlinearities.get("softplus")
 
 
 @pytest.mark.parametrize("q", [0.1, 1.0, 4.0])
@@ -40,3 +40,41 @@ def test_gauss_hermite_weights_sum_to_one():
     assert w.sum() == pytest.approx(1.0)
     with pytest.raises(ValueError, match="n must be"):
         nonlinearities.gauss_hermite(1)
+
+
+def test_kinks_of_names_and_of_a_shifted_relu():
+    assert nonlinearities.kinks("relu") == (0.0,)
+    assert nonlinearities.kinks("hard_tanh") == (-1.0, 1.0)
+    assert nonlinearities.kinks("tanh") == ()
+    shifted = nonlinearities.shifted_relu(0.5)
+    assert nonlinearities.shifted_relu(0.5) is shifted          # one compilation per c
+    assert nonlinearities.kinks(shifted) == (-0.5,)
+    h = jnp.array([-2.0, -0.6, -0.4, 0.0, 1.5])
+    np.testing.assert_allclose(shifted(h), [-0.5, -0.5, -0.4, 0.0, 1.5])
+    np.testing.assert_allclose(nonlinearities.derivative(shifted)(h), [0, 0, 1, 1, 1])
+    with pytest.raises(ValueError, match="c must be finite"):
+        nonlinearities.shifted_relu(float("nan"))
+    with pytest.raises(TypeError, match="c must be a number"):
+        nonlinearities.shifted_relu("1")
+
+
+def test_selu_is_the_self_normalizing_unit():
+    # Klambauer et al.: at q = 1, E[selu(h)] = 0 and E[selu(h)²] = 1 (the fixed point).
+    h, w = nonlinearities.gaussian_rule(1.0, nonlinearities.kinks("selu"))
+    selu = nonlinearities.get("selu")
+    assert float(jnp.sum(w * selu(h))) == pytest.approx(0.0, abs=1e-6)
+    assert float(jnp.sum(w * selu(h) ** 2)) == pytest.approx(1.0, rel=1e-6)
+
+
+@pytest.mark.parametrize("q", [1e-4, 1.0, 30.0])
+def test_gaussian_rule_is_exact_across_kinks(q):
+    from scipy.stats import norm
+
+    from neurotheory import runtime
+
+    with runtime.float64():
+        h, w = (np.asarray(a) for a in nonlinearities.gaussian_rule(q, (0.0, 1.0)))
+    assert w.sum() == pytest.approx(1.0, rel=1e-12)
+    assert np.sum(w * h ** 4) == pytest.approx(3 * q ** 2, rel=1e-6)
+    assert np.sum(w * np.abs(h)) == pytest.approx(np.sqrt(2 * q / np.pi), rel=1e-6)
+    assert np.sum(w * (h > 1.0)) == pytest.approx(norm.sf(1 / np.sqrt(q)), abs=1e-9)

@@ -17,9 +17,10 @@ Poole et al. (2016):
 apart), χ = 1 the critical line on which gradients neither vanish nor explode on average.
 
 ``phi`` is a name from :mod:`neurotheory.nonlinearities` (``"linear"``, ``"tanh"``,
-``"hard_tanh"``, ``"erf"``, ``"relu"``, ``"sigmoid"``) or a callable. Gaussian averages are
-exact closed forms for ``linear``, ``relu``, ``hard_tanh`` and ``erf``, Gauss–Hermite
-quadrature otherwise.
+``"hard_tanh"``, ``"erf"``, ``"relu"``, ``"sigmoid"``, ``"selu"``, ``"swish"``, ``"sin"``)
+or a callable. Gaussian averages are exact closed forms for ``linear``, ``relu``,
+``hard_tanh`` and ``erf``, composite Gauss–Legendre quadrature split at φ′'s kinks
+otherwise (:func:`neurotheory.nonlinearities.gaussian_rule`).
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from neurotheory import checks, nonlinearities, runtime
 
 Phi = str | Callable[[jax.Array], jax.Array]
 
-QUADRATURE_NODES = 200
+QUADRATURE_NODES = 384  # composite Gauss–Legendre nodes (nonlinearities.gaussian_rule)
 BISECTION_STEPS = 200
 Q_MAX = 1e12
 
@@ -84,14 +85,19 @@ def _bernoulli_p(phi: Phi, q: jax.Array) -> jax.Array | None:
     return None
 
 
+def _rule(phi: Phi, q: jax.Array, n: int = QUADRATURE_NODES) -> tuple[jax.Array, jax.Array]:
+    """About ``n`` quadrature nodes for h ~ N(0, q), split at φ′'s kinks."""
+    panels = max(1, -(-n // nonlinearities.ORDER))
+    return nonlinearities.gaussian_rule(q, nonlinearities.kinks(phi), panels)
+
+
 def _derivative_law(phi: Phi, q: jax.Array, n: int = QUADRATURE_NODES) -> tuple[jax.Array, jax.Array]:
     p = _bernoulli_p(phi, q)
     if p is not None:
         return (jnp.broadcast_to(jnp.array([0.0, 1.0]), q.shape + (2,)),
                 jnp.stack([1.0 - p, p], axis=-1))
-    z, w = nonlinearities.gauss_hermite(n)
-    values = nonlinearities.derivative(phi)(jnp.sqrt(q)[..., None] * z) ** 2
-    return values, jnp.broadcast_to(w, values.shape)
+    h, w = _rule(phi, q, n)
+    return nonlinearities.derivative(phi)(h) ** 2, w
 
 
 def _mean_square(phi: Phi, q: jax.Array) -> jax.Array:
@@ -105,8 +111,8 @@ def _mean_square(phi: Phi, q: jax.Array) -> jax.Array:
         return q * inside + erfc(a / jnp.sqrt(2.0))
     if phi == "erf":
         return 2.0 / jnp.pi * jnp.arcsin(2.0 * q / (1.0 + 2.0 * q))
-    z, w = nonlinearities.gauss_hermite(QUADRATURE_NODES)
-    return jnp.sum(w * nonlinearities.get(phi)(jnp.sqrt(q)[..., None] * z) ** 2, axis=-1)
+    h, w = _rule(phi, q)
+    return jnp.sum(w * nonlinearities.get(phi)(h) ** 2, axis=-1)
 
 
 def _length_map(phi: Phi, q: jax.Array, sigma_w: jax.Array, sigma_b: jax.Array) -> jax.Array:
@@ -119,7 +125,8 @@ def derivative_law(phi: Phi, q, n: int = QUADRATURE_NODES) -> tuple[np.ndarray, 
 
     ``linear``, ``relu`` and ``hard_tanh`` have φ′ ∈ {0, 1}, so φ′² is Bernoulli:
     y = (0, 1) with π = (1 − p, p), p = P(φ′ ≠ 0) (p = 1/2 for ReLU, erf(1/√(2q)) for
-    hard-tanh). Other nonlinearities use the ``n`` Gauss–Hermite nodes h_i = √q z_i. This law
+    hard-tanh). Other nonlinearities use about ``n`` nodes h_i of a composite Gauss–Legendre
+    rule split at φ′'s kinks (:func:`neurotheory.nonlinearities.gaussian_rule`). This law
     is the spectrum of D² = diag(φ′(h)²), the nonlinearity's part of the Jacobian.
     Broadcasts over ``q``; the law lives on the last axis.
     """

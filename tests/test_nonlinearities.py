@@ -78,3 +78,15 @@ def test_gaussian_rule_is_exact_across_kinks(q):
     assert np.sum(w * h ** 4) == pytest.approx(3 * q ** 2, rel=1e-6)
     assert np.sum(w * np.abs(h)) == pytest.approx(np.sqrt(2 * q / np.pi), rel=1e-6)
     assert np.sum(w * (h > 1.0)) == pytest.approx(norm.sf(1 / np.sqrt(q)), abs=1e-9)
+
+
+def test_from_expression_builds_a_differentiable_phi():
+    phi = nonlinearities.from_expression(" jnp.tanh(h) + 0.1 * h ")
+    assert nonlinearities.from_expression("jnp.tanh(h) + 0.1 * h") is phi
+    h = jnp.linspace(-1.0, 1.0, 5)
+    np.testing.assert_allclose(phi(h), jnp.tanh(h) + 0.1 * h, rtol=1e-6)
+    np.testing.assert_allclose(nonlinearities.derivative(phi)(h), 1.1 - jnp.tanh(h) ** 2, rtol=1e-5)
+    for bad, why in [("jnp.tanh(h", "does not parse"), ("open('x')", "fails"), ("jnp.log(h)", "finite"),
+                     ("", "non-empty")]:
+        with pytest.raises(ValueError, match=why):
+            nonlinearities.from_expression(bad)

@@ -99,6 +99,41 @@ def _shifted_relu(c: float) -> Phi:
     return phi
 
 
+def from_expression(expression: str) -> Phi:
+    """φ from a formula in ``h``, such as ``"jnp.tanh(h) + 0.1 * h"`` (the widgets' custom box).
+
+    The text is evaluated with only ``h``, ``jnp`` and ``jax`` in scope; it runs in the
+    reader's own kernel, like any cell they type. The same text returns the same function
+    (one compilation per formula). Raises ValueError, quoting the formula, when it does not
+    parse, fails on an array, or does not return finite values and derivatives of h's shape.
+    """
+    if not isinstance(expression, str) or not expression.strip():
+        raise ValueError(f"expression must be a non-empty formula in h, got {expression!r}")
+    return _from_expression(expression.strip())
+
+
+@functools.lru_cache(maxsize=64)
+def _from_expression(expression: str) -> Phi:
+    try:
+        code = compile(expression, "<phi>", "eval")
+    except SyntaxError as err:
+        raise ValueError(f"expression {expression!r} does not parse: {err.msg}") from None
+    scope = {"__builtins__": {}, "jnp": jnp, "jax": jax}
+
+    def phi(h):
+        return jnp.asarray(eval(code, scope, {"h": h}), dtype=jnp.result_type(h)) + jnp.zeros_like(h)
+
+    phi.__name__ = phi.__qualname__ = expression
+    probe = jnp.linspace(-2.0, 2.0, 9)
+    try:
+        values, slopes = phi(probe), derivative(phi)(probe)
+    except Exception as err:  # the reader's formula may fail in any way; say which formula
+        raise ValueError(f"expression {expression!r} fails on an array h: {err}") from None
+    if values.shape != probe.shape or not (jnp.all(jnp.isfinite(values)) and jnp.all(jnp.isfinite(slopes))):
+        raise ValueError(f"expression {expression!r} must give finite values and derivatives shaped like h")
+    return phi
+
+
 @functools.lru_cache(maxsize=None)
 def gauss_hermite(n: int = 101) -> tuple[np.ndarray, np.ndarray]:
     """Nodes z and weights w with Σ w f(z) ≈ E[f(z)], z ~ N(0, 1) (probabilists' Hermite rule).

@@ -68,7 +68,8 @@ COLORS = {
     "vanilla": "#8c564b", "gru": "#17becf", "lstm": "#bcbd22", "ugrnn": "#e377c2",
     # pointwise nonlinearities
     "linear": "#7f7f7f", "tanh": "#1f77b4", "relu": "#d62728", "hard_tanh": "#9467bd",
-    "erf": "#2ca02c", "sigmoid": "#ff7f0e",
+    "erf": "#2ca02c", "sigmoid": "#ff7f0e", "selu": "#843c39", "swish": "#7b4173", "sin": "#637939",
+    "shifted_relu": "#fd8d3c", "custom": "#17becf",
 }
 """One colour per recurring entity, the same in every chapter (keys are lower case)."""
 DASHES = {"orthogonal": [1, 0], "gaussian": [6, 3]}

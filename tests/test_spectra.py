@@ -72,6 +72,8 @@ def test_sampled_networks_show_the_atoms():
     assert ev.shape == (4, 300)
     assert np.mean(ev < 1e-4) == pytest.approx(p0, abs=0.05)
     assert np.mean(np.abs(ev - top) < 1e-3 * top) == pytest.approx(p1, abs=0.05)
+    found = spectra.atoms("hard_tanh", 2, sigma_w, sigma_b, "orthogonal")
+    assert np.mean(spectra.atom_mask(ev, found)) == pytest.approx(p0 + p1, abs=0.05)
 
 
 def test_density_follows_a_sampled_histogram():

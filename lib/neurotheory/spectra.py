@@ -126,6 +126,21 @@ def atoms(phi: Phi, depth: int, sigma_w: float, sigma_b: float, weights: str, *,
     return found
 
 
+def atom_mask(eigenvalues, found: Sequence[tuple[float, float]]) -> np.ndarray:
+    """True for the sampled eigenvalues that sit in one of the atoms ``found`` (from :func:`atoms`).
+
+    Within 10⁻⁴ relative of a location, or, for the atom at zero, within float32 round-off
+    (10⁻¹⁰ of the largest eigenvalue). Histograms drawn under :func:`jacobian_density` leave
+    these out, as the density does.
+    """
+    eigenvalues = np.asarray(eigenvalues, dtype=float)
+    mask = np.zeros(eigenvalues.shape, bool)
+    for location, _ in found:
+        tolerance = 1e-4 * location if location > 0 else 1e-10 * eigenvalues.max()
+        mask |= np.abs(eigenvalues - location) <= tolerance
+    return mask
+
+
 def _m_d2(w, y, p):
     """M_{D²}(w) = Σ_i π_i y_i w / (1 − y_i w) and its derivative in w."""
     r = 1.0 / (1.0 - y * w[..., None])

@@ -138,7 +138,7 @@ def test_one_sweep_is_the_order_two_formula():
 
 
 def test_amp_follows_state_evolution_and_nishimori():
-    T, truth = ta.sample((400, 400), rank=1, snr=3.0, prior="rademacher", seed=0)
+    T, truth = ta.sample((800, 800), rank=1, snr=3.0, prior="rademacher", seed=0)
     result = ta.amp(T, snr=3.0, rank=1, prior="rademacher", max_iter=200, truth=truth)
     se = ta.state_evolution(snr=3.0, shape=(1, 1), prior="rademacher", n_iter=200, m0=0.01)
     assert result.converged

@@ -122,7 +122,7 @@ def atoms(phi: Phi, depth: int, sigma_w: float, sigma_b: float, weights: str, *,
     if weights == "orthogonal" and nonzero.size == 1:
         top = max(0.0, 1.0 - depth * zero)
         if top > 0:
-            found.append((float(sigma_w ** 2 * nonzero[0]) ** depth, top))
+            found.append((float(sigma_w) ** (2 * depth) * float(nonzero[0]) ** depth, top))
     return found
 
 

@@ -170,11 +170,14 @@ def test_universality_classes(phi, cls):
 
 
 def test_no_limit_says_why():
+    import jax.numpy as jnp
+
     from neurotheory import nonlinearities
 
     assert spectra.universality_class(nonlinearities.shifted_relu(1.0)) == "bernoulli"
     for phi, why in [("relu", "jumps or vanishes"), ("selu", "jumps or vanishes"), ("sigmoid", "phi\\(0\\)"),
-                     ("linear", "single atom"), (lambda h: h ** 3, "jumps or vanishes")]:
+                     ("linear", "single atom"), (lambda h: h ** 3, "jumps or vanishes"),
+                     (lambda h: jnp.clip(h, -1, 1) + 0.1 * (h - jnp.clip(h, -1, 1)), "several slopes")]:
         with pytest.raises(ValueError, match=why):
             spectra.limiting_density(phi, [1.0], variance=0.5)
     with pytest.raises(ValueError, match="Gaussian weights"):

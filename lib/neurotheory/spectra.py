@@ -60,6 +60,7 @@ NEWTON_STEPS = 4
 HEIGHTS_PER_DECADE = 8
 ETA = 1e-7  # the density is evaluated at x(1 + iη), a hair above the real axis
 Q_SMALL = 1e-8  # where universality_class reads the law of φ′² as q* → 0
+PIECEWISE_SLOPES = 8  # φ′² with at most this many distinct values counts as piecewise linear
 
 
 def _check_common(phi, depth, sigma_w, sigma_b, weights) -> None:
@@ -379,10 +380,11 @@ def _m_d2_inverse(z, y, p):
 def universality_class(phi: Phi, weights: str = "orthogonal") -> str:
     """``"smooth"`` or ``"bernoulli"``: the depth → ∞ limit J Jᵀ reaches under :func:`universal_scaling`.
 
-    Read off the law of φ′(h)²: ``"bernoulli"`` when φ′² takes one non-zero value (at q = 1;
-    hard-tanh, a shifted ReLU), ``"smooth"`` otherwise. Raises ValueError, saying why, where
-    there is no limit: Gaussian weights (S_{WWᵀ} = 1/(σ_w²(1 + z)) adds L to the variance);
-    φ(0) ≠ 0 (the critical line needs σ_b² = q* − σ_w² E[φ²] ≥ 0, so q* cannot shrink to
+    Read off the law of φ′(h)² at q = 1: ``"bernoulli"`` when φ′² takes one non-zero value
+    (φ′ ∈ {0, c}, with φ′ = c around 0: hard-tanh, a shifted ReLU), ``"smooth"`` when it takes
+    many (φ smooth with φ′(0) ≠ 0). Raises ValueError, saying why, where there is no limit
+    of these two kinds: a piecewise-linear φ with several non-zero slopes (a leaky
+    hard-tanh); Gaussian weights (S_{WWᵀ} = 1/(σ_w²(1 + z)) adds L to the variance); φ(0) ≠ 0 (the critical line needs σ_b² = q* − σ_w² E[φ²] ≥ 0, so q* cannot shrink to
     0); μ₂/μ₁² − 1 not vanishing as q* → 0 (ReLU, SELU: φ′ jumps or vanishes at 0); and
     μ₂ = μ₁² at every q* (linear: the spectrum is one atom at any depth).
     """
@@ -403,8 +405,13 @@ def universality_class(phi: Phi, weights: str = "orthogonal") -> str:
         raise ValueError("μ₂ = μ₁² at every q* (φ′² takes one value): the spectrum is a single atom at any "
                          "depth, with no family of variance σ² > 0")
     values, probs = meanfield.derivative_law(phi, 1.0)
-    values = np.unique(np.asarray(values)[np.asarray(probs) > 0])
-    return "bernoulli" if values[values > 0].size == 1 else "smooth"
+    slopes = np.unique(np.asarray(values)[(np.asarray(probs) > 0) & (np.asarray(values) > 0)])
+    if slopes.size == 1:
+        return "bernoulli"
+    if slopes.size <= PIECEWISE_SLOPES:
+        raise ValueError(f"φ′² takes {slopes.size} non-zero values (a piecewise-linear φ with several slopes): "
+                         "its rare jumps between slopes give a limit outside the two classes drawn here")
+    return "smooth"
 
 
 def _spread(phi: Phi, q):

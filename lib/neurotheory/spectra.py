@@ -98,6 +98,13 @@ def _law(phi, sigma_w, sigma_b, q_star=None) -> tuple[np.ndarray, np.ndarray]:
     return values, np.bincount(index.ravel(), weights=np.asarray(probs, dtype=float).ravel())
 
 
+def _nonzero_law(phi, sigma_w, sigma_b, q_star=None) -> tuple[np.ndarray, np.ndarray]:
+    """The law of φ′(h)² without its atom at zero (which the S-transform equations never see)."""
+    values, probs = _law(phi, sigma_w, sigma_b, q_star)
+    keep = values > 0
+    return values[keep], probs[keep]
+
+
 @in_float64
 def atoms(phi: Phi, depth: int, sigma_w: float, sigma_b: float, weights: str, *,
           q_star: float | None = None) -> list[tuple[float, float]]:
@@ -319,10 +326,7 @@ def jacobian_density(phi: Phi, depth: int, sigma_w: float, sigma_b: float, weigh
     :func:`neurotheory.meanfield.q_star`.
     """
     _check_common(phi, depth, sigma_w, sigma_b, weights)
-    x = _check_grid(x)
-    y, p = _law(phi, sigma_w, sigma_b, q_star)
-    keep = y > 0
-    y, p = y[keep], p[keep]
+    y, p = _nonzero_law(phi, sigma_w, sigma_b, q_star)
     m1, m2 = jacobian_moments(phi, depth, sigma_w, sigma_b, weights, 2, q_star=q_star)
     params = (jnp.asarray(y), jnp.asarray(p), float(sigma_w), float(depth), weights == "gaussian")
     return _density(x, params, m1 / np.sum(p * y), m2 / m1, _residual,
@@ -341,9 +345,7 @@ def s_transform(phi: Phi, sigma_w: float, sigma_b: float, weights: str, *,
     at z = 0, where (1 + z)/z · M⁻¹(z) is 0/0, it returns the limit 1/(σ_w² μ₁) = 1/χ.
     """
     _check_common(phi, 1, sigma_w, sigma_b, weights)
-    y, p = _law(phi, sigma_w, sigma_b, q_star)
-    keep = y > 0
-    y, p = jnp.asarray(y[keep]), jnp.asarray(p[keep])
+    y, p = (jnp.asarray(a) for a in _nonzero_law(phi, sigma_w, sigma_b, q_star))
     lowest = -float(jnp.sum(p))
     mu1 = float(jnp.sum(p * y))
 
@@ -398,8 +400,9 @@ def universality_class(phi: Phi, weights: str = "orthogonal") -> str:
     if abs(at_zero) > 1e-12:
         raise ValueError(f"phi(0) = {at_zero:.3g} is not 0: the critical line needs σ_b² = q* − σ_w² E[φ²] ≥ 0, "
                          "so q* cannot shrink to 0 and μ₂/μ₁² − 1 cannot vanish")
-    if _spread(phi, Q_SMALL) > 1e-6:
-        raise ValueError(f"μ₂/μ₁² − 1 of φ′² stays at {_spread(phi, Q_SMALL):.3g} as q* → 0 (φ′ jumps or "
+    floor = float(_spread(phi, Q_SMALL))
+    if floor > 1e-6:
+        raise ValueError(f"μ₂/μ₁² − 1 of φ′² stays at {floor:.3g} as q* → 0 (φ′ jumps or "
                          "vanishes at 0), so L(μ₂/μ₁² − 1) grows with depth: no limit")
     if _spread(phi, 1.0) < 1e-12:
         raise ValueError("μ₂ = μ₁² at every q* (φ′² takes one value): the spectrum is a single atom at any "

@@ -389,16 +389,6 @@ def _per_network(name: str, value, count: int, *, allow_zero: bool) -> np.ndarra
     return np.asarray([checks.number(name, v, allow_zero=allow_zero) for v in values], np.float32)
 
 
-def _network_sharding(count: int):
-    """The population's network axis split over every local device (``jax.sharding``): the
-    sharding of stacked arrays, the replicated sharding of the data, and the padded count."""
-    devices = jax.devices()
-    mesh = jax.sharding.Mesh(np.asarray(devices), ("networks",))
-    spec = jax.sharding.PartitionSpec
-    return (jax.sharding.NamedSharding(mesh, spec("networks")), jax.sharding.NamedSharding(mesh, spec()),
-            count + (-count % len(devices)))
-
-
 def train_population(models: list[Recurrent], *data, steps: int, batch_size: int = 64,
                      learning_rate=3e-3, l2=0.0, embedding_decay: float = 0.0, seeds=None, loss=None,
                      chunk: int = 100) -> np.ndarray:
@@ -451,7 +441,7 @@ def train_population(models: list[Recurrent], *data, steps: int, batch_size: int
     graphdef, _, architecture = splits[0]
     if any(key != architecture for _, _, key in splits):
         raise ValueError("models must share one architecture (cell, sizes) to train as a population")
-    sharded, replicated, padded = _network_sharding(count)
+    sharded, replicated, padded = runtime.network_sharding(count)
     members = list(range(count)) + [count - 1] * (padded - count)       # pad with copies of the last
     stack = lambda leaves: jax.device_put(jnp.stack([leaves[i] for i in members]), sharded)
     params = jax.tree.map(lambda *leaves: stack(leaves), *(p for _, p, _ in splits))

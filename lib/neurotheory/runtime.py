@@ -84,6 +84,21 @@ def rng(seed: int) -> np.random.Generator:
     return np.random.default_rng(seed)
 
 
+def network_sharding(count: int):
+    """Shardings for a population of ``count`` networks trained together under ``vmap``.
+
+    The network axis is split over every local device (``jax.sharding``): returns the sharding
+    of stacked per-network arrays, the replicated sharding of shared data, and ``count``
+    padded up to a multiple of the device count.
+    """
+    checks.integer("count", count)
+    devices = jax.devices()
+    mesh = jax.sharding.Mesh(np.asarray(devices), ("networks",))
+    spec = jax.sharding.PartitionSpec
+    return (jax.sharding.NamedSharding(mesh, spec("networks")), jax.sharding.NamedSharding(mesh, spec()),
+            count + (-count % len(devices)))
+
+
 def interactive_frontend() -> bool:
     """True inside a live Jupyter server or Colab kernel, False under batch execution."""
     return "JPY_SESSION_NAME" in os.environ or "COLAB_RELEASE_TAG" in os.environ

@@ -26,6 +26,7 @@ _LOADERS = {
     "cifar10": "cifar",
     "synthetic_cifar10": "cifar",
     "songbird": "birdsong",
+    "natural_patches": "photos",
 }
 
 __all__ = ["ChecksumMismatch", "DataUnavailable", "UnsafeArchive", "cache_dir", "extract", "fetch",

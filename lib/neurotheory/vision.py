@@ -1,0 +1,463 @@
+"""Early vision: an anatomically constrained CNN, its receptive fields and their shape indices.
+
+Lindsey, Ocko, Ganguli & Deny (ICLR 2019) model the visual system as a CNN whose first two
+convolutional layers are the retina and whose next layers are the ventral visual stream
+(VVS). The retina's second layer is the optic nerve: ``n_bottleneck`` channels. Every layer
+is a 9 × 9 convolution ('same' padding, stride 1, ReLU), so a unit of layer ℓ at pixel p sees
+the image through a (8ℓ + 1)² window around p::
+
+    image (32 × 32 × 1) → retina_1 (32 ch) → retina_2 (N_bn ch) → vvs_1 … vvs_D (32 ch)
+                        → dense (1024, ReLU) → logits (10)
+
+The paper's receptive field of a channel is the gradient of its centre unit's response with
+respect to the image at a blank (mid-gray) stimulus; :func:`center_surround_index` and
+:func:`orientedness` turn a receptive field into one number each, and :func:`linearity` and
+:func:`linear_decoding` measure how linear and how faithful a layer's code is (the paper's
+second result).
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from flax import nnx
+
+from neurotheory import checks, runtime
+
+SIDE = 32
+KERNEL = 9
+CLASSES = 10
+# A list of layers inside a module: nnx.List from Flax 0.12 on, a plain list before.
+_Layers = getattr(nnx, "List", list)
+
+
+def to_input(images) -> jax.Array:
+    """Images (n, H, W, C) as the network's float32 input (n, H, W, 1): gray, mid-gray at 0.
+
+    uint8 images are scaled by 1/255; colour images become the mean of their channels (the
+    paper's grayscale CIFAR-10); then 0.5 is subtracted, so a blank mid-gray image is zero.
+    """
+    images = np.asarray(images)
+    if images.ndim != 4 or images.shape[-1] not in (1, 3):
+        raise ValueError(f"images must have shape (n, H, W, 1 or 3), got {images.shape}")
+    scaled = images / 255.0 if images.dtype == np.uint8 else images.astype(np.float64)
+    return jnp.asarray(scaled.mean(axis=-1, keepdims=True) - 0.5, jnp.float32)
+
+
+class RetinaNet(nnx.Module):
+    """The retina–VVS network: two retina layers, ``vvs_depth`` VVS layers, a dense layer, a readout.
+
+    ``n_bottleneck`` is the number of retina_2 channels (the optic nerve), ``width`` the
+    channels of every other convolutional layer, ``dense`` the hidden units before the
+    ``classes``-way readout. Convolutions and the dense layer use Keras' Glorot-uniform
+    initialisation with zero biases, as the paper's code does. ``layer_names`` lists the layers
+    :meth:`activations` returns.
+    """
+
+    def __init__(self, n_bottleneck: int, vvs_depth: int, *, rngs: nnx.Rngs, width: int = 32,
+                 kernel: int = KERNEL, dense: int = 1024, classes: int = CLASSES, side: int = SIDE):
+        checks.integer("n_bottleneck", n_bottleneck)
+        checks.integer("vvs_depth", vvs_depth, minimum=0)
+        checks.integer("width", width)
+        checks.integer("kernel", kernel)
+        checks.integer("dense", dense)
+        checks.integer("classes", classes, minimum=2)
+        checks.integer("side", side, minimum=kernel)
+        if not isinstance(rngs, nnx.Rngs):
+            raise TypeError(f"rngs must be an nnx.Rngs, got {type(rngs).__name__}")
+        self.n_bottleneck, self.vvs_depth, self.side = n_bottleneck, vvs_depth, side
+        channels = [1, width, n_bottleneck] + [width] * vvs_depth
+        glorot = nnx.initializers.glorot_uniform()
+        self.convs = _Layers([nnx.Conv(c_in, c_out, (kernel, kernel), padding="SAME", kernel_init=glorot,
+                                       rngs=rngs) for c_in, c_out in zip(channels[:-1], channels[1:])])
+        self.hidden = nnx.Linear(side * side * channels[-1], dense, kernel_init=glorot, rngs=rngs)
+        self.readout = nnx.Linear(dense, classes, kernel_init=glorot, rngs=rngs)
+        self.layer_names = ("retina_1", "retina_2", *(f"vvs_{i + 1}" for i in range(vvs_depth)), "dense")
+
+    def activations(self, x: jax.Array) -> dict[str, jax.Array]:
+        """Every layer's ReLU response to input ``x`` (n, side, side, 1), by name, and the logits."""
+        responses = {}
+        for name, conv in zip(self.layer_names, self.convs):
+            x = responses[name] = jax.nn.relu(conv(x))
+        x = responses["dense"] = jax.nn.relu(self.hidden(x.reshape(x.shape[0], -1)))
+        responses["logits"] = self.readout(x)
+        return responses
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        """Logits (n, classes) for input ``x`` (n, side, side, 1) (see :func:`to_input`)."""
+        return self.activations(x)["logits"]
+
+
+def count_params(model: nnx.Module) -> int:
+    """The number of trainable scalars (every ``nnx.Param``) in ``model``."""
+    if not isinstance(model, nnx.Module):
+        raise TypeError(f"model must be an nnx.Module, got {type(model).__name__}")
+    return int(sum(np.size(leaf) for leaf in jax.tree.leaves(nnx.state(model, nnx.Param))))
+
+
+def _check_model(model) -> RetinaNet:
+    if not isinstance(model, RetinaNet):
+        raise TypeError(f"model must be a vision.RetinaNet, got {type(model).__name__}")
+    return model
+
+
+def _check_layer(model: RetinaNet, layer: str) -> str:
+    if layer not in model.layer_names:
+        raise ValueError(f"layer={layer!r} is not one of this model's layers {model.layer_names}")
+    return layer
+
+
+# ----------------------------------------------------------------------------- training
+
+def classification_loss(model: RetinaNet, x: jax.Array, labels: jax.Array) -> jax.Array:
+    """Mean softmax cross-entropy of the logits against integer labels."""
+    return optax.softmax_cross_entropy_with_integer_labels(model(x), labels).mean()
+
+
+def augment(key: jax.Array, x: jax.Array, shift: int = 3) -> jax.Array:
+    """The paper's augmentation: each image shifted by up to ``shift`` pixels in each direction
+    (edge pixels repeated, Keras' 'nearest' fill) and flipped left–right with probability ½."""
+    n, side = x.shape[0], x.shape[1]
+    k_shift, k_flip = jax.random.split(key)
+    corners = jax.random.randint(k_shift, (n, 2), 0, 2 * shift + 1)
+    padded = jnp.pad(x, ((0, 0), (shift, shift), (shift, shift), (0, 0)), mode="edge")
+    crop = lambda image, corner: jax.lax.dynamic_slice(image, (corner[0], corner[1], 0),
+                                                       (side, side, x.shape[3]))
+    shifted = jax.vmap(crop)(padded, corners)
+    flip = jax.random.bernoulli(k_flip, 0.5, (n, 1, 1, 1))
+    return jnp.where(flip, shifted[:, :, ::-1], shifted)
+
+
+def _optimizer(learning_rate) -> optax.GradientTransformation:
+    """RMSprop (ρ = 0.9, ε = 1e-7), Keras' defaults, which the paper's code uses at learning rate 1e-4."""
+    return optax.rmsprop(learning_rate, decay=0.9, eps=1e-7)
+
+
+def _step(graphdef, params, opt_state, key, learning_rate, x, labels, batch_size: int, shift: int):
+    """One RMSprop step of one network on ``batch_size`` random (augmented) rows of ``x``."""
+    k_rows, k_augment = jax.random.split(key)
+    rows = jax.random.randint(k_rows, (batch_size,), 0, x.shape[0])
+    batch = augment(k_augment, x[rows], shift) if shift else x[rows]
+    loss = lambda p: classification_loss(nnx.merge(graphdef, p), batch, labels[rows])
+    value, grads = jax.value_and_grad(loss)(params)
+    updates, opt_state = _optimizer(learning_rate).update(grads, opt_state, params)
+    return optax.apply_updates(params, updates), opt_state, value
+
+
+_cpu_step = jax.jit(_step, static_argnames=("graphdef", "batch_size", "shift"))
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef", "batch_size", "shift"))
+def _population_chunk(graphdef, params, opt_state, keys, learning_rate, x, labels, batch_size, shift):
+    """``keys.shape[1]`` steps of every network of a stacked population: ``vmap`` of ``lax.scan``."""
+    def one_network(params, opt_state, keys):
+        def one_step(carry, key):
+            params, opt_state, value = _step(graphdef, *carry, key, learning_rate, x, labels, batch_size, shift)
+            return (params, opt_state), value
+
+        return jax.lax.scan(one_step, (params, opt_state), keys)
+
+    return jax.vmap(one_network)(params, opt_state, keys)
+
+
+def train_population(models: Sequence[RetinaNet], images, labels, *, steps: int, batch_size: int = 64,
+                     learning_rate: float = 1e-4, shift: int = 3, seeds=None, chunk: int = 100) -> np.ndarray:
+    """Train networks of one architecture, in place; the loss of each at every step (networks, steps).
+
+    Network i draws minibatches of ``batch_size`` images, augmented by :func:`augment`
+    (``shift = 0`` turns it off), from ``runtime.key(seeds[i])``; RMSprop at ``learning_rate``
+    (the paper: 1e-4, batch 64, 20 epochs of CIFAR-10). ``images`` go through :func:`to_input`.
+    On a GPU the parameters are stacked and ``chunk`` steps of all networks run as one
+    ``vmap`` of ``lax.scan``, the network axis split over the local devices
+    (:func:`runtime.network_sharding`). On a CPU each network takes one compiled step at a time:
+    XLA's CPU backend runs these convolutions about four times slower inside a ``lax.scan``
+    and ten times slower batched under ``vmap`` (as grouped convolutions).
+    """
+    models = list(models)
+    if not models or not all(isinstance(m, RetinaNet) for m in models):
+        raise ValueError("models must be a non-empty list of vision.RetinaNet")
+    x = to_input(images)
+    labels = jnp.asarray(labels, jnp.int32)
+    if labels.shape != x.shape[:1]:
+        raise ValueError(f"labels must have shape {x.shape[:1]}, got {labels.shape}")
+    steps, batch_size, chunk = (checks.integer(n, v) for n, v in
+                                (("steps", steps), ("batch_size", batch_size), ("chunk", chunk)))
+    shift = checks.integer("shift", shift, minimum=0)
+    learning_rate = checks.number("learning_rate", learning_rate)
+    seeds = list(range(len(models))) if seeds is None else [checks.integer("seeds", s, 0) for s in seeds]
+    if len(seeds) != len(models):
+        raise ValueError(f"seeds must have one entry per model ({len(models)}), got {len(seeds)}")
+    splits = [nnx.split(m) for m in models]
+    if len({tuple(leaf.shape for leaf in jax.tree.leaves(state)) for _, state in splits}) != 1:
+        raise ValueError("models must share one architecture to train as a population")
+    graphdef = splits[0][0]
+    keys = [jax.random.split(runtime.key(seed), steps) for seed in seeds]
+    name = f"{len(models)} × N_bn={models[0].n_bottleneck}, VVS depth {models[0].vvs_depth}"
+    if runtime.has_accelerator():
+        sharded, replicated, padded = runtime.network_sharding(len(models))
+        members = list(range(len(models))) + [len(models) - 1] * (padded - len(models))
+        stack = lambda leaves: jax.device_put(jnp.stack([leaves[i] for i in members]), sharded)
+        params = jax.tree.map(lambda *leaves: stack(leaves), *(state for _, state in splits))
+        opt_state = jax.vmap(_optimizer(learning_rate).init)(params)
+        keys, (x, labels) = stack(keys), jax.device_put((x, labels), replicated)
+        losses = []
+        for start in runtime.progress(range(0, steps, chunk), desc=f"training {name}", total=-(-steps // chunk)):
+            (params, opt_state), values = _population_chunk(graphdef, params, opt_state, keys[:, start:start + chunk],
+                                                            learning_rate, x, labels, batch_size, shift)
+            losses.append(np.asarray(values))
+        history = np.concatenate(losses, axis=1)[:len(models)]
+        for i, model in enumerate(models):
+            nnx.update(model, jax.tree.map(lambda leaf: leaf[i], params))
+    else:
+        history = np.empty((len(models), steps), np.float32)
+        for i in runtime.progress(range(len(models) * steps), desc=f"training {name}"):
+            network, step = divmod(i, steps)
+            if step == 0:
+                params = splits[network][1]
+                opt_state = _optimizer(learning_rate).init(params)
+            params, opt_state, history[network, step] = _cpu_step(
+                graphdef, params, opt_state, keys[network][step], learning_rate, x, labels, batch_size, shift)
+            if step == steps - 1:
+                nnx.update(models[network], params)
+    if not np.all(np.isfinite(history)):
+        raise FloatingPointError("training diverged (non-finite loss); lower learning_rate")
+    return history
+
+
+@functools.partial(jax.jit, static_argnames="graphdef")
+def _forward(graphdef, state, x):
+    return nnx.merge(graphdef, state).activations(x)
+
+
+def responses(model: RetinaNet, images, *, batch_size: int = 500) -> dict[str, np.ndarray]:
+    """Every layer's responses (and the logits) to ``images``, computed ``batch_size`` at a time."""
+    _check_model(model)
+    x = to_input(images)
+    batch_size = checks.integer("batch_size", batch_size)
+    graphdef, state = nnx.split(model)
+    parts = [_forward(graphdef, state, x[i:i + batch_size]) for i in range(0, len(x), batch_size)]
+    return {name: np.concatenate([np.asarray(p[name]) for p in parts]) for name in parts[0]}
+
+
+def accuracy(model: RetinaNet, images, labels) -> float:
+    """Fraction of ``images`` whose largest logit is the label."""
+    labels = np.asarray(labels)
+    if labels.shape != (len(images),):
+        raise ValueError(f"labels must have shape ({len(images)},), got {labels.shape}")
+    return float(np.mean(responses(model, images)["logits"].argmax(axis=1) == labels))
+
+
+# ----------------------------------------------------------------------------- receptive fields
+
+def receptive_field(model: RetinaNet, layer: str, channel: int, *, samples: int = 0, scale: float = 0.1,
+                    seed: int = 0) -> np.ndarray:
+    """The receptive field of ``channel`` of ``layer``: ∂r/∂x for its unit at the image centre.
+
+    With ``samples = 0`` the gradient is taken at the blank (mid-gray) image x = 0, the paper's
+    first-order receptive field. With ``samples > 0`` it is the mean gradient over that many
+    small random images x ~ N(0, scale²) (``runtime.key(seed)``): the spike-triggered-average
+    view, which also sees units that the blank image leaves silent. For ``layer="dense"``,
+    ``channel`` is the hidden unit. Returns a (side, side) array.
+    """
+    _check_model(model)
+    _check_layer(model, layer)
+    channels = model.n_bottleneck if layer == "retina_2" else (
+        model.hidden.out_features if layer == "dense" else model.convs[0].out_features)
+    checks.integer("channel", channel, minimum=0)
+    if channel >= channels:
+        raise ValueError(f"channel must be below {channels} for layer {layer!r}, got {channel}")
+    checks.integer("samples", samples, minimum=0)
+    checks.number("scale", scale)
+    side = model.side
+    if samples:
+        x = scale * jax.random.normal(runtime.key(seed), (samples, side, side, 1))
+    else:
+        x = jnp.zeros((1, side, side, 1))
+    graphdef, state = nnx.split(model)
+    return np.asarray(_mean_gradient(graphdef, state, x, layer, channel))[:, :, 0]
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef", "layer"))
+def _mean_gradient(graphdef, state, x, layer, channel):
+    def response(image):
+        r = nnx.merge(graphdef, state).activations(image[None])[layer][0]
+        return r[channel] if layer == "dense" else r[r.shape[0] // 2, r.shape[1] // 2, channel]
+
+    return jax.vmap(jax.grad(response))(x).mean(axis=0)
+
+
+def _check_filter(rf) -> np.ndarray:
+    rf = np.asarray(rf, np.float64)
+    if rf.ndim != 2 or min(rf.shape) < 3:
+        raise ValueError(f"rf must be a 2-D filter of at least 3 × 3, got shape {rf.shape}")
+    if not np.all(np.isfinite(rf)):
+        raise ValueError("rf must be finite")
+    return rf
+
+
+def _energy_center(rf: np.ndarray) -> np.ndarray:
+    weights = rf ** 2 / np.sum(rf ** 2)
+    rows, cols = np.indices(rf.shape)
+    return np.array([np.sum(weights * rows), np.sum(weights * cols)])
+
+
+def radial_profile(rf, center=None) -> tuple[np.ndarray, np.ndarray]:
+    """The filter's mean over rings of unit width around ``center`` (default: its energy centroid).
+
+    Returns (profile p(ρ) for ρ = 0, 1, 2, … pixels, pixel count of each ring). The filter
+    R_iso(x) = p(round |x − c|) is the projection of R onto functions of the distance alone.
+    """
+    rf = _check_filter(rf)
+    if not np.any(rf):
+        raise ValueError("rf is identically zero (a silent unit has no receptive field)")
+    center = _energy_center(rf) if center is None else np.asarray(center, np.float64)
+    rows, cols = np.indices(rf.shape)
+    rings = np.rint(np.hypot(rows - center[0], cols - center[1])).astype(int).ravel()
+    counts = np.bincount(rings)
+    sums = np.bincount(rings, weights=rf.ravel())
+    return np.divide(sums, counts, out=np.zeros_like(sums), where=counts > 0), counts
+
+
+def center_surround_index(rf, center=None) -> float:
+    """How centre-surround a filter is: isotropy × antagonism, between 0 and 1.
+
+    isotropy = ‖R_iso‖² / ‖R‖² (the share of the filter's energy that is a function of the
+    distance from the centre alone, :func:`radial_profile`), and
+    antagonism = S / C, capped at 1, where C is the total weight of the centre lobe (the rings
+    out to the first sign change of p(ρ)) and S that of the rings of the opposite sign beyond
+    it. A difference of Gaussians with a balanced surround scores near 1; a Gaussian blob
+    (no surround), an oriented Gabor (not isotropic) or white noise score near 0.
+    """
+    rf = _check_filter(rf)
+    profile, counts = radial_profile(rf, center)
+    isotropy = np.sum(counts * profile ** 2) / np.sum(rf ** 2)
+    weight = counts * profile
+    sign = np.sign(profile[np.flatnonzero(profile)[0]])
+    flips = np.flatnonzero(np.sign(profile) == -sign)
+    if flips.size == 0:
+        return 0.0
+    centre = abs(np.sum(weight[:flips[0]]))
+    surround = abs(np.sum(weight[flips[0]:][np.sign(profile[flips[0]:]) == -sign]))
+    return float(isotropy * min(surround / max(centre, np.finfo(float).tiny), 1.0))
+
+
+@functools.lru_cache(maxsize=8)
+def _bars(shape: tuple[int, int], orientations: int, widths: tuple[int, ...]) -> np.ndarray:
+    """Centred bar stimuli (orientations, widths, phases, H·W): 1 on a strip, 0 off it, mean removed."""
+    rows, cols = np.indices(shape)
+    rows, cols = rows - (shape[0] - 1) / 2, cols - (shape[1] - 1) / 2
+    angles = np.pi * np.arange(orientations) / orientations
+    reach = int(np.ceil(np.hypot(*shape) / 2))
+    offsets = np.arange(-reach, reach + 1)
+    normal = (np.cos(angles)[:, None, None] * cols + np.sin(angles)[:, None, None] * rows)
+    bars = ((normal[:, None, None] >= offsets[None, None, :, None, None])
+            & (normal[:, None, None] < offsets[None, None, :, None, None]
+               + np.asarray(widths)[None, :, None, None, None])).astype(np.float64)
+    bars = bars.reshape(orientations, len(widths), len(offsets), -1)
+    return bars - bars.mean(axis=-1, keepdims=True)
+
+
+def orientation_tuning(rf, *, orientations: int = 36, widths: Sequence[int] = (1, 2, 3, 4, 6, 8)) -> tuple[np.ndarray, np.ndarray]:
+    """The filter's best response to a bar at each orientation, at its preferred bar width.
+
+    A bar is a strip of ``width`` pixels crossing the whole image at angle θ ∈ [0, π); its
+    response is |⟨bar − mean, R − R̄⟩| / (H·W), maximised over the strip's position (phase).
+    The preferred width is the one with the largest response at any orientation. Returns
+    (angles θ in radians, responses (orientations,)).
+    """
+    rf = _check_filter(rf)
+    checks.integer("orientations", orientations, minimum=4)
+    if orientations % 2:
+        raise ValueError(f"orientations must be even (so each has its orthogonal), got {orientations}")
+    widths = tuple(checks.integer("widths", w) for w in widths)
+    bars = _bars(rf.shape, orientations, widths)
+    scores = np.abs(bars @ (rf - rf.mean()).ravel()).max(axis=2) / rf.size   # (orientations, widths)
+    best_width = np.unravel_index(np.argmax(scores), scores.shape)[1]
+    return np.pi * np.arange(orientations) / orientations, scores[:, best_width]
+
+
+def orientedness(rf, **options) -> float:
+    """Preferred over orthogonal response, S(θ*) / S(θ* + 90°), from :func:`orientation_tuning`.
+
+    1 for an isotropic filter (a disc, a difference of Gaussians); large for an oriented one
+    (a Gabor, a bar). ``options`` go to :func:`orientation_tuning`. An all-zero filter raises.
+    """
+    angles, scores = orientation_tuning(rf, **options)
+    if not np.any(scores):
+        raise ValueError("rf is constant (a silent unit has no orientation)")
+    best = int(np.argmax(scores))
+    orthogonal = scores[(best + len(scores) // 2) % len(scores)]
+    return float(scores[best] / max(orthogonal, np.finfo(float).tiny))
+
+
+# ----------------------------------------------------------------------------- linearity
+
+def _ridge_r2(train_x, train_y, test_x, test_y, ridge: float) -> float:
+    """Share of test-set variance in y explained by the ridge regression y ≈ W x + b fit on train."""
+    mx, my = train_x.mean(0), train_y.mean(0)
+    a, b = train_x - mx, train_y - my
+    primal = a.shape[1] <= a.shape[0]               # else the dual form, for more features than samples
+    gram = a.T @ a if primal else a @ a.T
+    shrink = ridge * max(np.trace(gram) / len(gram), np.finfo(float).tiny) * np.eye(len(gram))
+    coef = np.linalg.solve(gram + shrink, a.T @ b) if primal else a.T @ np.linalg.solve(gram + shrink, b)
+    residual = test_y - my - (test_x - mx) @ coef
+    return float(1 - np.sum(residual ** 2) / np.sum((test_y - test_y.mean(0)) ** 2))
+
+
+def _split_half(images) -> int:
+    if len(images) < 20:
+        raise ValueError(f"images must hold at least 20 images (half fit, half test), got {len(images)}")
+    return len(images) // 2
+
+
+def _center_window(a: np.ndarray, radius: int) -> np.ndarray:
+    """The (2·radius + 1)² window of every channel around the centre pixel, flattened per image."""
+    c0, c1 = a.shape[1] // 2, a.shape[2] // 2
+    return a[:, c0 - radius:c0 + radius + 1, c1 - radius:c1 + radius + 1].reshape(len(a), -1)
+
+
+def linearity(model: RetinaNet, layer: str, images, *, ridge: float = 1e-3) -> float:
+    """Share of the variance of ``layer``'s centre units that a linear function of the image explains.
+
+    For every channel, the response r_c of its unit at the image centre is regressed on the
+    pixels inside that unit's receptive-field window (ridge ``ridge`` relative to the mean
+    eigenvalue), fit on the first half of ``images`` and scored on the second:
+    1 − Σ‖r − r̂‖² / Σ‖r − r̄‖² over channels and test images. 1 means a linear filter.
+    """
+    _check_model(model)
+    _check_layer(model, layer)
+    if layer == "dense":
+        raise ValueError("linearity is defined for convolutional layers (retina_*, vvs_*)")
+    checks.number("ridge", ridge)
+    half = _split_half(images)
+    r = responses(model, images)[layer]
+    y = r[:, r.shape[1] // 2, r.shape[2] // 2, :]
+    radius = min(4 * (model.layer_names.index(layer) + 1), model.side // 2 - 1)
+    x = _center_window(np.asarray(to_input(images)), radius)
+    return _ridge_r2(x[:half], y[:half], x[half:], y[half:], ridge)
+
+
+def linear_decoding(model: RetinaNet, layer: str, images, *, radius: int = 4, ridge: float = 1e-3) -> float:
+    """Share of the image's variance that a linear decoder recovers from ``layer``'s responses.
+
+    The target is the (2·radius + 1)² patch of pixels at the image centre; the decoder reads
+    every channel of ``layer`` in the window of the same radius plus 4 pixels around the
+    centre. Fit on the first half of ``images`` (ridge ``ridge``), scored on the second.
+    """
+    _check_model(model)
+    _check_layer(model, layer)
+    if layer == "dense":
+        raise ValueError("linear_decoding is defined for convolutional layers (retina_*, vvs_*)")
+    checks.integer("radius", radius, minimum=0)
+    checks.number("ridge", ridge)
+    if radius + 4 >= model.side // 2:
+        raise ValueError(f"radius must be below {model.side // 2 - 4}, got {radius}")
+    half = _split_half(images)
+    features = _center_window(responses(model, images)[layer], radius + 4)
+    target = _center_window(np.asarray(to_input(images)), radius)
+    return _ridge_r2(features[:half], target[:half], features[half:], target[half:], ridge)

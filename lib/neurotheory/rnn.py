@@ -441,11 +441,9 @@ def train_population(models: list[Recurrent], *data, steps: int, batch_size: int
     graphdef, _, architecture = splits[0]
     if any(key != architecture for _, _, key in splits):
         raise ValueError("models must share one architecture (cell, sizes) to train as a population")
-    sharded, replicated, padded = runtime.network_sharding(count)
-    members = list(range(count)) + [count - 1] * (padded - count)       # pad with copies of the last
-    stack = lambda leaves: jax.device_put(jnp.stack([leaves[i] for i in members]), sharded)
-    params = jax.tree.map(lambda *leaves: stack(leaves), *(p for _, p, _ in splits))
-    learning_rates, l2s = stack(learning_rates), stack(l2s)
+    stack, replicated = runtime.network_sharding(count)
+    params = stack([p for _, p, _ in splits])
+    learning_rates, l2s = stack(list(learning_rates)), stack(list(l2s))
     opt_state = jax.vmap(_optimizer(1.0, embedding_decay).init)(params)
     keys = stack([jax.random.split(runtime.key(seed), steps) for seed in seeds])
     data = jax.device_put(data, replicated)

@@ -13,6 +13,7 @@ import os
 from typing import Iterable, TypeVar
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 
 from neurotheory import checks
@@ -85,18 +86,27 @@ def rng(seed: int) -> np.random.Generator:
 
 
 def network_sharding(count: int):
-    """Shardings for a population of ``count`` networks trained together under ``vmap``.
+    """Place a population of ``count`` networks trained together under ``vmap`` on the devices.
 
-    The network axis is split over every local device (``jax.sharding``): returns the sharding
-    of stacked per-network arrays, the replicated sharding of shared data, and ``count``
-    padded up to a multiple of the device count.
+    Returns ``(stack, replicated)``. ``stack(items)`` takes one array, or one pytree of arrays,
+    per network and stacks them leaf by leaf on a new leading network axis, padded with copies
+    of the last network up to a multiple of the local device count and split over the devices
+    (``jax.sharding``); ``replicated`` is the sharding of data every network shares.
     """
     checks.integer("count", count)
     devices = jax.devices()
     mesh = jax.sharding.Mesh(np.asarray(devices), ("networks",))
     spec = jax.sharding.PartitionSpec
-    return (jax.sharding.NamedSharding(mesh, spec("networks")), jax.sharding.NamedSharding(mesh, spec()),
-            count + (-count % len(devices)))
+    sharded = jax.sharding.NamedSharding(mesh, spec("networks"))
+    members = list(range(count)) + [count - 1] * (-count % len(devices))
+
+    def stack(items):
+        if len(items) != count:
+            raise ValueError(f"stack needs one item per network ({count}), got {len(items)}")
+        return jax.tree.map(lambda *leaves: jax.device_put(jnp.stack([leaves[i] for i in members]), sharded),
+                            *items)
+
+    return stack, jax.sharding.NamedSharding(mesh, spec())
 
 
 def interactive_frontend() -> bool:

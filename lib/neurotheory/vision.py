@@ -199,10 +199,8 @@ def train_population(models: Sequence[RetinaNet], images, labels, *, steps: int,
     keys = [jax.random.split(runtime.key(seed), steps) for seed in seeds]
     name = f"{len(models)} × N_bn={models[0].n_bottleneck}, VVS depth {models[0].vvs_depth}"
     if runtime.has_accelerator():
-        sharded, replicated, padded = runtime.network_sharding(len(models))
-        members = list(range(len(models))) + [len(models) - 1] * (padded - len(models))
-        stack = lambda leaves: jax.device_put(jnp.stack([leaves[i] for i in members]), sharded)
-        params = jax.tree.map(lambda *leaves: stack(leaves), *(state for _, state in splits))
+        stack, replicated = runtime.network_sharding(len(models))
+        params = stack([state for _, state in splits])
         opt_state = jax.vmap(_optimizer(learning_rate).init)(params)
         keys, (x, labels) = stack(keys), jax.device_put((x, labels), replicated)
         losses = []
@@ -214,16 +212,18 @@ def train_population(models: Sequence[RetinaNet], images, labels, *, steps: int,
         for i, model in enumerate(models):
             nnx.update(model, jax.tree.map(lambda leaf: leaf[i], params))
     else:
-        history = np.empty((len(models), steps), np.float32)
+        losses = []                                 # device scalars, read once at the end
         for i in runtime.progress(range(len(models) * steps), desc=f"training {name}"):
             network, step = divmod(i, steps)
             if step == 0:
                 params = splits[network][1]
                 opt_state = _optimizer(learning_rate).init(params)
-            params, opt_state, history[network, step] = _cpu_step(
-                graphdef, params, opt_state, keys[network][step], learning_rate, x, labels, batch_size, shift)
+            params, opt_state, value = _cpu_step(graphdef, params, opt_state, keys[network][step],
+                                                 learning_rate, x, labels, batch_size, shift)
+            losses.append(value)
             if step == steps - 1:
                 nnx.update(models[network], params)
+        history = np.asarray(jnp.stack(losses)).reshape(len(models), steps)
     if not np.all(np.isfinite(history)):
         raise FloatingPointError("training diverged (non-finite loss); lower learning_rate")
     return history

@@ -181,7 +181,7 @@ def test_slider_names_categorical_steps():
     assert any('datum["cell"] == cell_slider' in t.get("filter", "") for t in s["transform"])
     with pytest.raises(ValueError, match="labels has 1 names for 2 values"):
         plotting.slider(chart, field="cell", values=["gru", "lstm"], labels=["GRU"])
-    with pytest.raises(TypeError, match="alt.Chart or alt.LayerChart"):
+    with pytest.raises(TypeError, match="alt.Chart, alt.LayerChart or alt.FacetChart"):
         plotting.slider(alt.hconcat(chart, chart), field="cell", values=["gru"])
 
 
@@ -232,3 +232,23 @@ def test_html_table_and_sizes_read_as_text_and_html():
     assert line._repr_html_().startswith('<p class="neurotheory-summary">quick scale')
     with pytest.raises(ValueError, match="size must be"):
         plotting.sizes({})
+
+
+def test_gallery_scales_each_filter_and_slides_by_group():
+    fields = np.stack([np.full((3, 4), -2.0), np.arange(12.0).reshape(3, 4), np.zeros((3, 4))])
+    chart = plotting.gallery(fields, labels=["a", "b", "c"], title="t", caption="c", columns=2,
+                             group=["x", "x", "y"])
+    d = chart.to_dict()
+    values = {(r["filter"], r["row"], r["col"]): r["value"] for r in d["data"]["values"]}
+    assert values["a", 0, 0] == -1.0 and values["b", 2, 3] == 1.0 and values["c", 1, 1] == 0.0
+    assert values["b", 0, 1] == round(1 / 11, 3)
+    assert d["columns"] == 2 and d["spec"]["width"] == d["spec"]["height"] * 4 / 3
+    assert plotting.COLUMN_WIDTH >= 2 * (d["spec"]["width"] + 10)
+    slid = plotting.slider(chart, field="group", values=["x", "y"]).to_dict()
+    assert slid["transform"] == [{"filter": 'datum["group"] == group_slider'}]
+    with pytest.raises(ValueError, match="labels"):
+        plotting.gallery(fields, labels=["a"], title="t", caption="c")
+    with pytest.raises(ValueError, match="images"):
+        plotting.gallery(np.zeros((3, 3)), labels=["a"], title="t", caption="c")
+    with pytest.raises(ValueError, match="caption"):
+        plotting.gallery(fields, labels=["a", "b", "c"], title="t", caption="")

@@ -50,6 +50,8 @@ def test_paper_sizes_count():
     model = vision.RetinaNet(1, 2, rngs=nnx.Rngs(0))
     convs = (81 + 1) * 32 + (81 * 32 + 1) * 1 + (81 * 1 + 1) * 32 + (81 * 32 + 1) * 32
     assert vision.count_params(model) == convs + (32 * 32 * 32 + 1) * 1024 + (1024 + 1) * 10
+    abstract = nnx.eval_shape(lambda: vision.RetinaNet(1, 2, rngs=nnx.Rngs(0)))
+    assert vision.count_params(abstract) == vision.count_params(model)
 
 
 def test_receptive_field_of_a_linear_retina_is_its_filter():
@@ -68,6 +70,23 @@ def test_receptive_field_of_a_linear_retina_is_its_filter():
     assert np.count_nonzero(rf) == 81
     averaged = vision.receptive_field(model, "retina_2", 0, samples=8, scale=1e-3)
     np.testing.assert_allclose(averaged, rf, rtol=1e-4, atol=1e-6)
+
+
+def test_all_channels_at_once_match_one_at_a_time(small):
+    """receptive_fields stacks receptive_field over channels, on the same probe images, and
+    live_channels drops the ones silent on every probe (all of them at the blank image, where
+    zero biases leave every ReLU at 0)."""
+    for layer, samples in (("retina_2", 4), ("vvs_1", 4), ("vvs_1", 0)):
+        fields = vision.receptive_fields(small, layer, samples=samples, seed=3)
+        one_by_one = [vision.receptive_field(small, layer, c, samples=samples, seed=3)
+                      for c in range(len(fields))]
+        np.testing.assert_allclose(fields, np.stack(one_by_one), rtol=1e-5, atol=1e-7)
+    assert vision.live_channels(vision.receptive_fields(small, "vvs_1")).size == 0
+    fields = np.zeros((3, 5, 5))
+    fields[1, 2, 2] = 1.0
+    assert vision.live_channels(fields).tolist() == [1]
+    with pytest.raises(ValueError, match="fields"):
+        vision.live_channels(np.zeros((5, 5)))
 
 
 def test_indices_separate_centre_surround_from_oriented_filters():
@@ -138,6 +157,8 @@ def test_training_lowers_the_loss_on_a_learnable_task():
     (lambda: vision.orientedness(np.ones(5)), "2-D"),
     (lambda: vision.orientation_tuning(DOG, orientations=5), "even"),
     (lambda: vision.count_params("model"), "nnx.Module"),
+    (lambda: vision.power_spectrum_slope(np.zeros((2, 8))), "images"),
+    (lambda: vision.power_spectrum_slope(np.zeros((2, 8, 8)), band=(0.3, 0.1)), "band"),
 ])
 def test_bad_arguments(call, match):
     with pytest.raises((ValueError, TypeError), match=match):

@@ -434,6 +434,60 @@ def heatmap(
     return _titled(rect, title, caption)
 
 
+def gallery(
+    images: Any,
+    *,
+    labels: Sequence[str],
+    title: str,
+    caption: str,
+    columns: int = 8,
+    pixel: int | None = None,
+    group: Sequence[str] | None = None,
+) -> alt.Chart:
+    """Small multiples of 2-D filters (n, H, W), each scaled to its own largest |value|.
+
+    A diverging colour scale centred at zero (red positive, blue negative), one panel per
+    filter titled by ``labels``, ``columns`` panels per row. ``pixel`` is the side of one
+    image pixel in screen pixels (default: the largest that fits ``columns`` panels in the
+    column). ``group`` (one name per filter) adds a column for :func:`slider` to filter on.
+    Values are rounded to 3 decimals, enough for the eye and small on the page.
+    """
+    images = np.asarray(images, dtype=np.float64)
+    if images.ndim != 3 or 0 in images.shape:
+        raise ValueError(f"images must have shape (n, H, W), got {images.shape}")
+    if not np.all(np.isfinite(images)):
+        raise ValueError("images must be finite")
+    labels = [str(label) for label in labels]
+    if len(labels) != len(images):
+        raise ValueError(f"labels has {len(labels)} names for {len(images)} images")
+    if group is not None and len(group) != len(images):
+        raise ValueError(f"group has {len(group)} names for {len(images)} images")
+    if isinstance(columns, bool) or not isinstance(columns, (int, np.integer)) or columns < 1:
+        raise ValueError(f"columns must be a positive integer, got {columns!r}")
+    n, height, width = images.shape
+    peak = np.abs(images).max(axis=(1, 2), keepdims=True)
+    scaled = np.round(np.divide(images, peak, out=np.zeros_like(images), where=peak > 0), 3)
+    per_row = min(columns, n)
+    pixel = pixel or max(1, (COLUMN_WIDTH - LEGEND_ALLOWANCE - 10 * per_row) // (per_row * width))
+    rows, cols = np.indices((height, width))
+    table_rows = []
+    for k in range(n):
+        extra = {} if group is None else {"group": str(group[k])}
+        table_rows += [dict(filter=labels[k], row=int(r), col=int(c), value=float(v), **extra)
+                       for r, c, v in zip(rows.ravel(), cols.ravel(), scaled[k].ravel())]
+    axis = dict(axis=None)
+    chart = alt.Chart(alt.Data(values=table_rows)).mark_rect().encode(
+        alt.X("col:O", **axis),
+        alt.Y("row:O", **axis),
+        alt.Color("value:Q", title="weight (of max)",
+                  scale=alt.Scale(scheme="redblue", domain=[-1, 1], reverse=True)),
+        tooltip=["filter:N", "row:O", "col:O", "value:Q"],
+    ).properties(width=pixel * width, height=pixel * height)
+    faceted = chart.facet(alt.Facet("filter:N", title=None, sort=labels,
+                                    header=alt.Header(labelFontSize=11)), columns=per_row)
+    return _titled(faceted, title, caption)
+
+
 def histogram_density(samples: np.ndarray, bins: int | Sequence[float]) -> list[dict[str, float]]:
     """Histogram rows ``{lo, hi, density}`` normalised so the bars integrate to 1."""
     samples = np.asarray(samples, dtype=float).ravel()
@@ -483,14 +537,16 @@ def slider(
 
     ``chart`` holds rows for every value of ``field`` in ``values`` (small multiples stacked
     in one table); the control is an ``alt.param`` and each layer is filtered to the rows of
-    the chosen value. Numbers make a range slider and must be evenly spaced (depths, seeds, a
+    the chosen value (a faceted chart, such as :func:`gallery`, is filtered before it is
+    split into panels, so the panels shown are those of the chosen value). Numbers make a range slider and must be evenly spaced (depths, seeds, a
     linear grid of σ_w); strings, or ``labels`` (one name per value), make a row of named
     buttons instead of an index. ``fixed_axes`` keeps the quantitative x and y domains of the
     whole grid at every step, so what moves is the data, not the axes. The result works on
     the static site.
     """
-    if not isinstance(chart, (alt.Chart, alt.LayerChart)):
-        raise TypeError(f"chart must be an alt.Chart or alt.LayerChart, got {type(chart).__name__}")
+    if not isinstance(chart, (alt.Chart, alt.LayerChart, alt.FacetChart)):
+        raise TypeError(f"chart must be an alt.Chart, alt.LayerChart or alt.FacetChart, "
+                        f"got {type(chart).__name__}")
     values = list(values)
     if not values:
         raise ValueError("values is empty")
@@ -514,6 +570,8 @@ def slider(
                                                  step=step, name=caption))
         keep = f"abs(datum[{json.dumps(field)}] - {name}) < {step / 2}"
     chart = chart.copy(deep=True)
+    if isinstance(chart, alt.FacetChart):            # small multiples (:func:`gallery`): one filter
+        return chart.transform_filter(keep).add_params(param)
     if fixed_axes:
         _fix_domains(chart)
     if isinstance(chart, alt.LayerChart):

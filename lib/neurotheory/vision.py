@@ -19,6 +19,7 @@ second result).
 from __future__ import annotations
 
 import functools
+import math
 from typing import Sequence
 
 import jax
@@ -94,10 +95,14 @@ class RetinaNet(nnx.Module):
 
 
 def count_params(model: nnx.Module) -> int:
-    """The number of trainable scalars (every ``nnx.Param``) in ``model``."""
+    """The number of trainable scalars (every ``nnx.Param``) in ``model``.
+
+    Works on an abstract model too: ``count_params(nnx.eval_shape(lambda: RetinaNet(...)))``
+    counts a paper-size network without allocating it.
+    """
     if not isinstance(model, nnx.Module):
         raise TypeError(f"model must be an nnx.Module, got {type(model).__name__}")
-    return int(sum(np.size(leaf) for leaf in jax.tree.leaves(nnx.state(model, nnx.Param))))
+    return int(sum(math.prod(leaf.shape) for leaf in jax.tree.leaves(nnx.state(model, nnx.Param))))
 
 
 def _check_model(model) -> RetinaNet:
@@ -254,6 +259,23 @@ def accuracy(model: RetinaNet, images, labels) -> float:
 
 # ----------------------------------------------------------------------------- receptive fields
 
+def _channels(model: RetinaNet, layer: str) -> int:
+    if layer == "retina_2":
+        return model.n_bottleneck
+    return model.hidden.out_features if layer == "dense" else model.convs[0].out_features
+
+
+def _probe_images(model: RetinaNet, samples: int, scale: float, seed: int) -> jax.Array:
+    """The blank image (``samples = 0``) or ``samples`` small random images N(0, scale²)."""
+    checks.integer("samples", samples, minimum=0)
+    checks.number("scale", scale)
+    checks.integer("seed", seed, minimum=0)
+    side = model.side
+    if samples:
+        return scale * jax.random.normal(runtime.key(seed), (samples, side, side, 1))
+    return jnp.zeros((1, side, side, 1))
+
+
 def receptive_field(model: RetinaNet, layer: str, channel: int, *, samples: int = 0, scale: float = 0.1,
                     seed: int = 0) -> np.ndarray:
     """The receptive field of ``channel`` of ``layer``: ∂r/∂x for its unit at the image centre.
@@ -266,29 +288,46 @@ def receptive_field(model: RetinaNet, layer: str, channel: int, *, samples: int 
     """
     _check_model(model)
     _check_layer(model, layer)
-    channels = model.n_bottleneck if layer == "retina_2" else (
-        model.hidden.out_features if layer == "dense" else model.convs[0].out_features)
+    channels = _channels(model, layer)
     checks.integer("channel", channel, minimum=0)
     if channel >= channels:
         raise ValueError(f"channel must be below {channels} for layer {layer!r}, got {channel}")
-    checks.integer("samples", samples, minimum=0)
-    checks.number("scale", scale)
-    side = model.side
-    if samples:
-        x = scale * jax.random.normal(runtime.key(seed), (samples, side, side, 1))
-    else:
-        x = jnp.zeros((1, side, side, 1))
+    x = _probe_images(model, samples, scale, seed)
     graphdef, state = nnx.split(model)
-    return np.asarray(_mean_gradient(graphdef, state, x, layer, channel))[:, :, 0]
+    return np.asarray(_mean_gradient(graphdef, state, x, layer, jnp.asarray([channel])))[0, :, :, 0]
+
+
+def receptive_fields(model: RetinaNet, layer: str, *, samples: int = 0, scale: float = 0.1,
+                     seed: int = 0) -> np.ndarray:
+    """:func:`receptive_field` of every channel of ``layer`` at once: (channels, side, side).
+
+    All channels see the same probe images. A channel that is silent on all of them has an
+    all-zero receptive field (the shape indices reject it; :func:`live_channels` finds them).
+    """
+    _check_model(model)
+    _check_layer(model, layer)
+    x = _probe_images(model, samples, scale, seed)
+    graphdef, state = nnx.split(model)
+    return np.asarray(_mean_gradient(graphdef, state, x, layer, jnp.arange(_channels(model, layer))))[..., 0]
+
+
+def live_channels(fields) -> np.ndarray:
+    """Indices of the receptive fields (channels, H, W) that are not identically zero."""
+    fields = np.asarray(fields)
+    if fields.ndim != 3:
+        raise ValueError(f"fields must have shape (channels, H, W), got {fields.shape}")
+    return np.flatnonzero(np.any(fields != 0, axis=(1, 2)))
 
 
 @functools.partial(jax.jit, static_argnames=("graphdef", "layer"))
-def _mean_gradient(graphdef, state, x, layer, channel):
-    def response(image):
+def _mean_gradient(graphdef, state, x, layer, channels):
+    """Mean over images ``x`` of ∂r_c/∂x for the centre unit of each channel c in ``channels``."""
+    def response(image, channel):
         r = nnx.merge(graphdef, state).activations(image[None])[layer][0]
         return r[channel] if layer == "dense" else r[r.shape[0] // 2, r.shape[1] // 2, channel]
 
-    return jax.vmap(jax.grad(response))(x).mean(axis=0)
+    per_channel = lambda c: jax.vmap(jax.grad(response), in_axes=(0, None))(x, c).mean(axis=0)
+    return jax.vmap(per_channel)(channels)
 
 
 def _check_filter(rf) -> np.ndarray:
@@ -393,6 +432,29 @@ def orientedness(rf, **options) -> float:
     best = int(np.argmax(scores))
     orthogonal = scores[(best + len(scores) // 2) % len(scores)]
     return float(scores[best] / max(orthogonal, np.finfo(float).tiny))
+
+
+def power_spectrum_slope(images, *, band: tuple[float, float] = (0.05, 0.4)) -> float:
+    """The exponent α of the images' mean power spectrum, P(f) ∝ f^α, fit in log–log.
+
+    ``images`` are (n, H, W, C) (through :func:`to_input`) or (n, H, W) arrays (filtered
+    images, say); each image's mean is removed, |FFT|² is averaged over images and the line
+    is fit over the spatial frequencies f = |(f_x, f_y)| inside ``band`` (cycles per pixel).
+    Natural images give α near −2 (power falling as 1/f²); white noise gives 0, and a
+    whitening filter (centre-surround) brings α towards 0.
+    """
+    images = np.asarray(images)
+    x = np.asarray(to_input(images))[..., 0] if images.ndim == 4 else images.astype(np.float64)
+    if x.ndim != 3 or min(x.shape[1:]) < 4:
+        raise ValueError(f"images must have shape (n, H, W) or (n, H, W, C) with H, W ≥ 4, got {images.shape}")
+    low, high = (checks.number("band", b) for b in band)
+    if not low < high <= 0.5:
+        raise ValueError(f"band must satisfy 0 < low < high ≤ 0.5 cycles per pixel, got {band}")
+    x = x - x.mean(axis=(1, 2), keepdims=True)
+    power = (np.abs(np.fft.fft2(x)) ** 2).mean(axis=0)
+    f = np.hypot(*np.meshgrid(np.fft.fftfreq(x.shape[1]), np.fft.fftfreq(x.shape[2]), indexing="ij"))
+    keep = (f > low) & (f < high) & (power > 0)
+    return float(np.polyfit(np.log(f[keep]), np.log(power[keep]), 1)[0])
 
 
 # ----------------------------------------------------------------------------- linearity

@@ -97,6 +97,8 @@ def test_indices_separate_centre_surround_from_oriented_filters():
     assert vision.center_surround_index(noise) < 0.1
     assert vision.orientedness(DOG) == pytest.approx(1.0, abs=0.05)
     assert vision.orientedness(gabor(0.5)) > 10 and vision.orientedness(gabor(1.2, phase=1.0)) > 10
+    even = gabor(0.5)                       # a centre bar between flanks: in between, but oriented
+    assert 0.1 < vision.center_surround_index(even) < 0.6 and vision.orientedness(even) > 10
     assert vision.orientedness(noise) < 2
 
 

@@ -10,7 +10,8 @@ the image through a (8ℓ + 1)² window around p::
                         → dense (1024, ReLU) → logits (10)
 
 The paper's receptive field of a channel is the gradient of its centre unit's response with
-respect to the image at a blank (mid-gray) stimulus; :func:`center_surround_index` and
+respect to the image at a blank stimulus (the zero input: black for the authors' inputs in
+[0, 1], mid-gray for ours, which are centred, see :func:`to_input`); :func:`center_surround_index` and
 :func:`orientedness` turn a receptive field into one number each, and :func:`linearity` and
 :func:`linear_decoding` measure how linear and how faithful a layer's code is (the paper's
 second result).
@@ -370,7 +371,11 @@ def center_surround_index(rf, center=None) -> float:
     antagonism = S / C, capped at 1, where C is the total weight of the centre lobe (the rings
     out to the first sign change of p(ρ)) and S that of the rings of the opposite sign beyond
     it. A difference of Gaussians with a balanced surround scores near 1; a Gaussian blob
-    (no surround), an oriented Gabor (not isotropic) or white noise score near 0.
+    (no surround), an odd-phase Gabor or white noise score near 0. An even-phase Gabor (a
+    bright bar between dark flanks) keeps an isotropic centre and surround in its ring means
+    and scores in between (0.36 for a few cycles under its envelope), so read the index
+    together with :func:`orientedness`: centre-surround means a high index *and* an
+    orientedness near 1.
     """
     rf = _check_filter(rf)
     profile, counts = radial_profile(rf, center)

@@ -448,8 +448,9 @@ def gallery(
 
     A diverging colour scale centred at zero (red positive, blue negative), one panel per
     filter titled by ``labels``, ``columns`` panels per row. ``pixel`` is the side of one
-    image pixel in screen pixels (default: the largest that fits ``columns`` panels in the
-    column). ``group`` (one name per filter) adds a column for :func:`slider` to filter on.
+    image pixel in screen pixels (default: the largest up to 4 that fits ``columns`` panels
+    in the column). Fewer than ``columns`` panels go in a row when their titles would not fit the
+    column. ``group`` (one name per filter) adds a column for :func:`slider` to filter on.
     Values are rounded to 3 decimals, enough for the eye and small on the page.
     """
     images = np.asarray(images, dtype=np.float64)
@@ -467,8 +468,10 @@ def gallery(
     n, height, width = images.shape
     peak = np.abs(images).max(axis=(1, 2), keepdims=True)
     scaled = np.round(np.divide(images, peak, out=np.zeros_like(images), where=peak > 0), 3)
-    per_row = min(columns, n)
-    pixel = pixel or max(1, (COLUMN_WIDTH - LEGEND_ALLOWANCE - 10 * per_row) // (per_row * width))
+    room = COLUMN_WIDTH - LEGEND_ALLOWANCE
+    label_px = int(max(len(label) for label in labels) * 11 * _CHAR_WIDTH) + 1
+    per_row = max(1, min(columns, n, room // (label_px + 20)))     # headers must fit too
+    pixel = pixel or max(1, min(4, (room - 20 * per_row) // (per_row * width)))
     rows, cols = np.indices((height, width))
     table_rows = []
     for k in range(n):
@@ -484,7 +487,8 @@ def gallery(
         tooltip=["filter:N", "row:O", "col:O", "value:Q"],
     ).properties(width=pixel * width, height=pixel * height)
     faceted = chart.facet(alt.Facet("filter:N", title=None, sort=labels,
-                                    header=alt.Header(labelFontSize=11)), columns=per_row)
+                                    header=alt.Header(labelFontSize=11)), columns=per_row,
+                            spacing=20)
     return _titled(faceted, title, caption)
 
 

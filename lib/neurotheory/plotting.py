@@ -542,8 +542,8 @@ def slider(
     ``chart`` holds rows for every value of ``field`` in ``values`` (small multiples stacked
     in one table); the control is an ``alt.param`` and each layer is filtered to the rows of
     the chosen value (a faceted chart, such as :func:`gallery`, is filtered before it is
-    split into panels, so the panels shown are those of the chosen value). Numbers make a range slider and must be evenly spaced (depths, seeds, a
-    linear grid of σ_w); strings, or ``labels`` (one name per value), make a row of named
+    split into panels, so the panels shown are those of the chosen value). Numbers make a
+    range slider and must be evenly spaced (depths, seeds, a linear grid of σ_w); strings, or ``labels`` (one name per value), make a row of named
     buttons instead of an index. ``fixed_axes`` keeps the quantitative x and y domains of the
     whole grid at every step, so what moves is the data, not the axes. The result works on
     the static site.

@@ -281,8 +281,8 @@ def receptive_field(model: RetinaNet, layer: str, channel: int, *, samples: int 
                     seed: int = 0) -> np.ndarray:
     """The receptive field of ``channel`` of ``layer``: ∂r/∂x for its unit at the image centre.
 
-    With ``samples = 0`` the gradient is taken at the blank (mid-gray) image x = 0, the paper's
-    first-order receptive field. With ``samples > 0`` it is the mean gradient over that many
+    With ``samples = 0`` the gradient is taken at the zero input x = 0 (mid-gray here; the
+    paper's first-order receptive field, whose zero input is black). With ``samples > 0`` it is the mean gradient over that many
     small random images x ~ N(0, scale²) (``runtime.key(seed)``): the spike-triggered-average
     view, which also sees units that the blank image leaves silent. For ``layer="dense"``,
     ``channel`` is the hidden unit. Returns a (side, side) array.

@@ -38,17 +38,23 @@ CLASSES = 10
 _Layers = getattr(nnx, "List", list)
 
 
-def to_input(images) -> jax.Array:
-    """Images (n, H, W, C) as the network's float32 input (n, H, W, 1): gray, mid-gray at 0.
+def to_input(images, channels: int = 1) -> jax.Array:
+    """Images (n, H, W, C) as a network's float32 input (n, H, W, ``channels``), mid-gray at 0.
 
-    uint8 images are scaled by 1/255; colour images become the mean of their channels (the
-    paper's grayscale CIFAR-10); then 0.5 is subtracted, so a blank mid-gray image is zero.
+    uint8 images are scaled by 1/255; for ``channels = 1`` colour images become the mean of
+    their channels (the retina paper's grayscale CIFAR-10), ``channels = 3`` keeps the colour
+    of colour images; then 0.5 is subtracted, so a blank mid-gray image is zero.
     """
     images = np.asarray(images)
     if images.ndim != 4 or images.shape[-1] not in (1, 3):
         raise ValueError(f"images must have shape (n, H, W, 1 or 3), got {images.shape}")
+    if channels not in (1, 3) or channels > images.shape[-1]:
+        raise ValueError(f"channels must be 1, or 3 for colour images, got {channels} for images with "
+                         f"{images.shape[-1]} channel(s)")
     scaled = images / 255.0 if images.dtype == np.uint8 else images.astype(np.float64)
-    return jnp.asarray(scaled.mean(axis=-1, keepdims=True) - 0.5, jnp.float32)
+    if channels == 1:
+        scaled = scaled.mean(axis=-1, keepdims=True)
+    return jnp.asarray(scaled - 0.5, jnp.float32)
 
 
 class RetinaNet(nnx.Module):
@@ -80,6 +86,7 @@ class RetinaNet(nnx.Module):
         self.hidden = nnx.Linear(side * side * channels[-1], dense, kernel_init=glorot, rngs=rngs)
         self.readout = nnx.Linear(dense, classes, kernel_init=glorot, rngs=rngs)
         self.layer_names = ("retina_1", "retina_2", *(f"vvs_{i + 1}" for i in range(vvs_depth)), "dense")
+        self.in_channels, self.label = 1, f"N_bn={n_bottleneck}, VVS depth {vvs_depth}"
 
     def activations(self, x: jax.Array) -> dict[str, jax.Array]:
         """Every layer's ReLU response to input ``x`` (n, side, side, 1), by name, and the logits."""
@@ -120,9 +127,14 @@ def _check_layer(model: RetinaNet, layer: str) -> str:
 
 # ----------------------------------------------------------------------------- training
 
-def classification_loss(model: RetinaNet, x: jax.Array, labels: jax.Array) -> jax.Array:
-    """Mean softmax cross-entropy of the logits against integer labels."""
-    return optax.softmax_cross_entropy_with_integer_labels(model(x), labels).mean()
+def classification_loss(model, x: jax.Array, labels: jax.Array) -> jax.Array:
+    """Mean softmax cross-entropy of the logits against integer labels.
+
+    For a :class:`ConvRNN` the logits are those of the last step the image is shown
+    (:meth:`ConvRNN.decision_logits`).
+    """
+    logits = model.decision_logits(x) if isinstance(model, ConvRNN) else model(x)
+    return optax.softmax_cross_entropy_with_integer_labels(logits, labels).mean()
 
 
 def augment(key: jax.Array, x: jax.Array, shift: int = 3) -> jax.Array:
@@ -171,11 +183,11 @@ def _population_chunk(graphdef, params, opt_state, keys, learning_rate, x, label
     return jax.vmap(one_network)(params, opt_state, keys)
 
 
-def train_population(models: Sequence[RetinaNet], images, labels, *, steps: int, batch_size: int = 64,
+def train_population(models: Sequence[RetinaNet | ConvRNN], images, labels, *, steps: int, batch_size: int = 64,
                      learning_rate: float = 1e-4, shift: int = 3, seeds=None, chunk: int = 100) -> np.ndarray:
     """Train networks of one architecture, in place; the loss of each at every step (networks, steps).
 
-    Network i draws minibatches of ``batch_size`` images, augmented by :func:`augment`
+    ``models`` are :class:`RetinaNet` or :class:`ConvRNN` networks of one shape. Network i draws minibatches of ``batch_size`` images, augmented by :func:`augment`
     (``shift = 0`` turns it off), from ``runtime.key(seeds[i])``; RMSprop at ``learning_rate``
     (the paper: 1e-4, batch 64, 20 epochs of CIFAR-10). ``images`` go through :func:`to_input`.
     On a GPU the parameters are stacked and ``chunk`` steps of all networks run as one
@@ -185,9 +197,9 @@ def train_population(models: Sequence[RetinaNet], images, labels, *, steps: int,
     and ten times slower batched under ``vmap`` (as grouped convolutions).
     """
     models = list(models)
-    if not models or not all(isinstance(m, RetinaNet) for m in models):
-        raise ValueError("models must be a non-empty list of vision.RetinaNet")
-    x = to_input(images)
+    if not models or not all(isinstance(m, (RetinaNet, ConvRNN)) for m in models):
+        raise ValueError("models must be a non-empty list of vision.RetinaNet or vision.ConvRNN")
+    x = to_input(images, models[0].in_channels)
     labels = jnp.asarray(labels, jnp.int32)
     if labels.shape != x.shape[:1]:
         raise ValueError(f"labels must have shape {x.shape[:1]}, got {labels.shape}")
@@ -203,7 +215,7 @@ def train_population(models: Sequence[RetinaNet], images, labels, *, steps: int,
         raise ValueError("models must share one architecture to train as a population")
     graphdef = splits[0][0]
     keys = [jax.random.split(runtime.key(seed), steps) for seed in seeds]
-    name = f"{len(models)} × N_bn={models[0].n_bottleneck}, VVS depth {models[0].vvs_depth}"
+    name = f"{len(models)} × {models[0].label}"
     if runtime.has_accelerator():
         stack, replicated = runtime.network_sharding(len(models))
         params = stack([state for _, state in splits])
@@ -528,3 +540,327 @@ def linear_decoding(model: RetinaNet, layer: str, images, *, radius: int = 4, ri
     features = _center_window(responses(model, images)[layer], radius + 4)
     target = _center_window(np.asarray(to_input(images)), radius)
     return _ridge_r2(features[:half], target[:half], features[half:], target[half:], ridge)
+
+
+# ----------------------------------------------------------------------------- convolutional recurrent networks
+#
+# Nayebi, Bear, Kubilius, Kar, Ganguli, Sussillo, DiCarlo & Yamins (NeurIPS 2018) put a local
+# recurrent cell into every layer of a convolutional network and unroll it over time. Here each
+# layer ℓ computes its feedforward drive u = W_ℓ ∗ (input from below) + b_ℓ, and its cell turns
+# the drive and its own previous state into the layer's output h_t. Every cell is written in
+# additive form, h_t = [u_t + r_t]_+ with r_t built from the previous state through the
+# state-to-state weights (:class:`Recurrent`), so that with those weights at zero the network
+# is its feedforward backbone, h_t = [u_t]_+, at every step.
+
+CELLS = ("feedforward", "time_decay", "vanilla", "lstm", "gru", "reciprocal_gated")
+RECURRENT_KERNEL = 3
+
+
+class Recurrent(nnx.Param):
+    """A state-to-state weight: with every one of these at zero a ConvRNN is its feedforward backbone."""
+
+
+def _same_conv(x: jax.Array, kernel: jax.Array) -> jax.Array:
+    """The 'same'-padded, stride-1 convolution of x (n, H, W, C_in) with kernel (k, k, C_in, C_out)."""
+    return jax.lax.conv_general_dilated(x, kernel, (1, 1), "SAME", dimension_numbers=("NHWC", "HWIO", "NHWC"))
+
+
+def _recurrent_kernel(rngs: nnx.Rngs, c_in: int, c_out: int) -> Recurrent:
+    shape = (RECURRENT_KERNEL, RECURRENT_KERNEL, c_in, c_out)
+    return Recurrent(nnx.initializers.glorot_uniform()(rngs.params(), shape))
+
+
+class _Gates(nnx.Module):
+    """``count`` sigmoid gates σ(V ∗ u + W ∗ h + b), each with ``width`` channels (W is recurrent)."""
+
+    def __init__(self, width: int, count: int, rngs: nnx.Rngs, bias: Sequence[float]):
+        self.count = count
+        self.from_drive = nnx.Conv(width, count * width, (RECURRENT_KERNEL, RECURRENT_KERNEL), padding="SAME",
+                                   use_bias=False, kernel_init=nnx.initializers.glorot_uniform(), rngs=rngs)
+        self.from_state = _recurrent_kernel(rngs, width, count * width)
+        self.bias = nnx.Param(jnp.repeat(jnp.asarray(bias, jnp.float32), width))
+
+    def __call__(self, u: jax.Array, h: jax.Array) -> list[jax.Array]:
+        return jnp.split(jax.nn.sigmoid(self.from_drive(u) + _same_conv(h, self.from_state[...]) + self.bias[...]),
+                         self.count, axis=-1)
+
+
+class FeedforwardCell(nnx.Module):
+    """h_t = [u_t]_+: no state, the backbone itself."""
+
+    def __init__(self, width: int, rngs: nnx.Rngs):
+        self.width = width
+
+    def initial_state(self, u: jax.Array) -> tuple:
+        return ()
+
+    def __call__(self, u: jax.Array, state: tuple) -> tuple[jax.Array, tuple]:
+        return jax.nn.relu(u), ()
+
+
+class TimeDecayCell(nnx.Module):
+    """c_t = u_t + τ ⊙ c_{t−1}, h_t = [c_t]_+, with one learned decay τ = tanh(d) per channel.
+
+    A leaky integrator of its drive (the paper's time-decay cell). It starts at d = 0.5
+    (τ ≈ 0.46); d = 0 makes it feedforward.
+    """
+
+    def __init__(self, width: int, rngs: nnx.Rngs):
+        self.decay = Recurrent(jnp.full((width,), 0.5))
+
+    def initial_state(self, u: jax.Array) -> tuple:
+        return (jnp.zeros_like(u),)
+
+    def __call__(self, u: jax.Array, state: tuple) -> tuple[jax.Array, tuple]:
+        c = u + jnp.tanh(self.decay[...]) * state[0]
+        return jax.nn.relu(c), (c,)
+
+
+class VanillaCell(nnx.Module):
+    """h_t = [u_t + W ∗ h_{t−1}]_+: the plain convolutional RNN."""
+
+    def __init__(self, width: int, rngs: nnx.Rngs):
+        self.state_to_state = _recurrent_kernel(rngs, width, width)
+
+    def initial_state(self, u: jax.Array) -> tuple:
+        return (jnp.zeros_like(u),)
+
+    def __call__(self, u: jax.Array, state: tuple) -> tuple[jax.Array, tuple]:
+        h = jax.nn.relu(u + _same_conv(state[0], self.state_to_state[...]))
+        return h, (h,)
+
+
+class LSTMCell(nnx.Module):
+    """The convolutional LSTM in additive form:
+
+        i, f, o = σ(V ∗ u_t + W ∗ h_{t−1} + b),   c_t = f ⊙ c_{t−1} + i ⊙ tanh(W_c ∗ h_{t−1}),
+        h_t = [u_t + o ⊙ tanh(c_t)]_+
+
+    The memory c is written from the layer's own previous output and read out through the
+    output gate o; the forget gate starts open (bias 1).
+    """
+
+    def __init__(self, width: int, rngs: nnx.Rngs):
+        self.gates = _Gates(width, 3, rngs, bias=(0.0, 1.0, 0.0))
+        self.to_memory = _recurrent_kernel(rngs, width, width)
+
+    def initial_state(self, u: jax.Array) -> tuple:
+        return (jnp.zeros_like(u), jnp.zeros_like(u))
+
+    def __call__(self, u: jax.Array, state: tuple) -> tuple[jax.Array, tuple]:
+        h_prev, c_prev = state
+        i, f, o = self.gates(u, h_prev)
+        c = f * c_prev + i * jnp.tanh(_same_conv(h_prev, self.to_memory[...]))
+        h = jax.nn.relu(u + o * jnp.tanh(c))
+        return h, (h, c)
+
+
+class GRUCell(nnx.Module):
+    """The convolutional GRU in additive form:
+
+        z, ρ = σ(V ∗ u_t + W ∗ h_{t−1} + b),   m_t = (1 − z) ⊙ m_{t−1} + z ⊙ tanh(W_m ∗ (ρ ⊙ h_{t−1})),
+        h_t = [u_t + m_t]_+
+    """
+
+    def __init__(self, width: int, rngs: nnx.Rngs):
+        self.gates = _Gates(width, 2, rngs, bias=(0.0, 0.0))
+        self.to_memory = _recurrent_kernel(rngs, width, width)
+
+    def initial_state(self, u: jax.Array) -> tuple:
+        return (jnp.zeros_like(u), jnp.zeros_like(u))
+
+    def __call__(self, u: jax.Array, state: tuple) -> tuple[jax.Array, tuple]:
+        h_prev, m_prev = state
+        z, reset = self.gates(u, h_prev)
+        m = (1 - z) * m_prev + z * jnp.tanh(_same_conv(reset * h_prev, self.to_memory[...]))
+        return jax.nn.relu(u + m), (jax.nn.relu(u + m), m)
+
+
+class ReciprocalGatedCell(nnx.Module):
+    """The reciprocal gated cell (the paper's Fig. 2): a memory c and an output h that gate each other.
+
+        c_t = [tanh(W_cc ∗ c_{t−1}) ⊙ c_{t−1} + (1 − tanh(W_hc ∗ h_{t−1})) ⊙ u_t]_+
+        h_t = [tanh(W_hh ∗ h_{t−1}) ⊙ h_{t−1} + (1 − tanh(W_ch ∗ c_{t−1})) ⊙ u_t]_+
+
+    Each state keeps a self-gated share of its past, and each gates how much of the drive u
+    enters the other: the output gates the memory's input and the memory gates the output's.
+    The drive reaches the output directly (bypassing), scaled by a gate in (0, 2) that is 1
+    when the memory is silent. The paper's gates are the same 1 − tanh(·) terms; its state
+    retention, 1 − tanh(W ∗ state), keeps everything when W = 0 where ours keeps nothing.
+    """
+
+    def __init__(self, width: int, rngs: nnx.Rngs):
+        self.memory_to_memory = _recurrent_kernel(rngs, width, width)
+        self.output_to_memory = _recurrent_kernel(rngs, width, width)
+        self.output_to_output = _recurrent_kernel(rngs, width, width)
+        self.memory_to_output = _recurrent_kernel(rngs, width, width)
+
+    def initial_state(self, u: jax.Array) -> tuple:
+        return (jnp.zeros_like(u), jnp.zeros_like(u))
+
+    def __call__(self, u: jax.Array, state: tuple) -> tuple[jax.Array, tuple]:
+        h_prev, c_prev = state
+        keep = lambda s, w: jnp.tanh(_same_conv(s, w[...])) * s
+        gate = lambda s, w: 1 - jnp.tanh(_same_conv(s, w[...]))
+        c = jax.nn.relu(keep(c_prev, self.memory_to_memory) + gate(h_prev, self.output_to_memory) * u)
+        h = jax.nn.relu(keep(h_prev, self.output_to_output) + gate(c_prev, self.memory_to_output) * u)
+        return h, (h, c)
+
+
+_CELL_CLASSES = dict(zip(CELLS, (FeedforwardCell, TimeDecayCell, VanillaCell, LSTMCell, GRUCell,
+                                 ReciprocalGatedCell)))
+
+
+def _check_cell(cell) -> str:
+    if cell not in CELLS:
+        raise ValueError(f"cell={cell!r} is not one of {CELLS}")
+    return cell
+
+
+def _pool(h: jax.Array) -> jax.Array:
+    """2 × 2 average pooling (a side that is odd loses its last row or column)."""
+    n, rows, cols, c = h.shape
+    return h[:, :rows // 2 * 2, :cols // 2 * 2].reshape(n, rows // 2, 2, cols // 2, 2, c).mean(axis=(2, 4))
+
+
+class ConvRNN(nnx.Module):
+    """A small convolutional backbone with one recurrent ``cell`` per layer, unrolled over ``steps``.
+
+    Layer ℓ = 1 … ``layers``: drive u = W_ℓ ∗ (input) + b_ℓ (``kernel`` × ``kernel``, ``width``
+    channels), cell output h (:data:`CELLS`), then 2 × 2 average pooling into the next layer.
+    The top layer's output, averaged over space, feeds one linear readout shared by all steps.
+    At step t all layers update in order (layer ℓ reads layer ℓ − 1's output of the same step
+    and its own state of step t − 1). The image is shown at steps 0 … ``image_off`` − 1 and
+    is zeros after. ``feedback=True`` adds a top-down connection: the top layer's previous
+    output, upsampled, through a recurrent 3 × 3 convolution into the first layer's drive.
+    Calling the model on images (batch, H, W, ``in_channels``) returns logits (steps, batch, classes).
+    """
+
+    def __init__(self, cell: str, *, rngs: nnx.Rngs, steps: int, image_off: int, width: int = 32,
+                 in_channels: int = 3, layers: int = 2, kernel: int = 3, classes: int = CLASSES,
+                 feedback: bool = False):
+        self.cell = _check_cell(cell)
+        self.steps = checks.integer("steps", steps)
+        self.image_off = checks.integer("image_off", image_off, minimum=0)
+        checks.integer("width", width)
+        self.in_channels = checks.integer("in_channels", in_channels)
+        checks.integer("layers", layers)
+        checks.integer("kernel", kernel)
+        checks.integer("classes", classes, minimum=2)
+        if not isinstance(feedback, bool):
+            raise TypeError(f"feedback must be True or False, got {feedback!r}")
+        if not isinstance(rngs, nnx.Rngs):
+            raise TypeError(f"rngs must be an nnx.Rngs, got {type(rngs).__name__}")
+        self.width, self.layers = width, layers
+        glorot = nnx.initializers.glorot_uniform()
+        channels = [in_channels] + [width] * layers
+        self.drives = _Layers([nnx.Conv(c_in, width, (kernel, kernel), padding="SAME", kernel_init=glorot, rngs=rngs)
+                               for c_in in channels[:-1]])
+        self.readout = nnx.Linear(width, classes, kernel_init=glorot, rngs=rngs)
+        self.cells = _Layers([_CELL_CLASSES[cell](width, rngs) for _ in range(layers)])
+        self.feedback = _recurrent_kernel(rngs, width, width) if feedback else None
+        self.label = f"{cell}{' + feedback' if feedback else ''}, width {width}"
+
+    def _top_down(self, h_top: jax.Array, side: tuple[int, int]) -> jax.Array:
+        """The top layer's output upsampled (pixel repetition) to the first layer's ``side``."""
+        up = jnp.repeat(jnp.repeat(h_top, 2 ** (self.layers - 1), axis=1), 2 ** (self.layers - 1), axis=2)
+        up = jnp.pad(up, ((0, 0), (0, side[0] - up.shape[1]), (0, side[1] - up.shape[2]), (0, 0)))
+        return _same_conv(up, self.feedback[...])
+
+    def run(self, x: jax.Array, steps: int | None = None) -> dict[str, jax.Array]:
+        """Unroll on images ``x`` for ``steps`` (default ``self.steps``): every layer's output and the logits.
+
+        Returns ``{"layer_1": (steps, n, H, W, width), …, "logits": (steps, n, classes)}``. The
+        step is unrolled in the compiled program (``steps`` is small), which XLA's CPU backend runs
+        faster than a ``lax.scan`` over these convolutions.
+        """
+        steps = self.steps if steps is None else checks.integer("steps", steps)
+        if x.ndim != 4 or x.shape[-1] != self.in_channels:
+            raise ValueError(f"x must have shape (n, H, W, {self.in_channels}), got {x.shape}")
+        states, outputs, history = None, None, {f"layer_{i + 1}": [] for i in range(self.layers)}
+        history["logits"] = []
+        for t in range(steps):
+            below = x if t < self.image_off else jnp.zeros_like(x)
+            new_outputs, new_states = [], []
+            for i, (drive, cell) in enumerate(zip(self.drives, self.cells)):
+                u = drive(below)
+                if i == 0 and self.feedback is not None and outputs is not None:
+                    u = u + self._top_down(outputs[-1], u.shape[1:3])
+                h, state = cell(u, cell.initial_state(u) if states is None else states[i])
+                new_outputs.append(h)
+                new_states.append(state)
+                history[f"layer_{i + 1}"].append(h)
+                below = _pool(h)
+            outputs, states = new_outputs, new_states
+            history["logits"].append(self.readout(outputs[-1].mean(axis=(1, 2))))
+        return {name: jnp.stack(values) for name, values in history.items()}
+
+    def __call__(self, x: jax.Array) -> jax.Array:
+        """Logits (steps, n, classes) for images ``x`` (n, H, W, in_channels) (see :func:`to_input`)."""
+        return self.run(x)["logits"]
+
+    def decision_logits(self, x: jax.Array) -> jax.Array:
+        """The logits the network is trained on: those of the last step the image is shown (n, classes)."""
+        if self.image_off < 1:
+            raise ValueError("a ConvRNN with image_off = 0 never sees its image and cannot be trained")
+        return self.run(x, steps=min(self.image_off, self.steps))["logits"][-1]
+
+
+@functools.partial(jax.jit, static_argnames=("graphdef", "steps"))
+def _unroll(graphdef, state, x, steps):
+    run = nnx.merge(graphdef, state).run(x, steps)
+    return {name: value if name == "logits" else value.mean(axis=(2, 3)) for name, value in run.items()}
+
+
+def unroll(model: ConvRNN, images, *, steps: int | None = None, batch_size: int = 500) -> dict[str, np.ndarray]:
+    """:meth:`ConvRNN.run` on ``images`` (through :func:`to_input`), compiled, ``batch_size`` at a time.
+
+    Returns the logits (steps, n, classes) and each layer's output averaged over space,
+    ``"layer_ℓ"``: (steps, n, width).
+    """
+    if not isinstance(model, ConvRNN):
+        raise TypeError(f"model must be a vision.ConvRNN, got {type(model).__name__}")
+    steps = model.steps if steps is None else checks.integer("steps", steps)
+    batch_size = checks.integer("batch_size", batch_size)
+    x = to_input(images, model.in_channels)
+    graphdef, state = nnx.split(model)
+    parts = [_unroll(graphdef, state, x[i:i + batch_size], steps) for i in range(0, len(x), batch_size)]
+    return {name: np.concatenate([np.asarray(p[name]) for p in parts], axis=1) for name in parts[0]}
+
+
+def accuracy_over_time(model: ConvRNN, images, labels, *, steps: int | None = None) -> np.ndarray:
+    """Fraction of ``images`` whose largest logit is the label, at every step: (steps,)."""
+    labels = np.asarray(labels)
+    if labels.shape != (len(images),):
+        raise ValueError(f"labels must have shape ({len(images)},), got {labels.shape}")
+    return (unroll(model, images, steps=steps)["logits"].argmax(axis=-1) == labels).mean(axis=1)
+
+
+def recurrent_parameters(model: ConvRNN) -> dict[str, jax.Array]:
+    """The state-to-state weights of ``model`` (every :class:`Recurrent`), by dotted path.
+
+    Setting all of them to zero turns every cell into h_t = [u_t]_+, the feedforward backbone.
+    """
+    if not isinstance(model, ConvRNN):
+        raise TypeError(f"model must be a vision.ConvRNN, got {type(model).__name__}")
+    return {".".join(map(str, path)): node[...] for path, node in nnx.iter_graph(model)
+            if isinstance(node, Recurrent)}
+
+
+def matched_width(cell: str, target_params: int, *, in_channels: int = 3, **options) -> int:
+    """The ``width`` that gives a ConvRNN with ``cell`` the parameter count nearest ``target_params``.
+
+    A ConvRNN's parameter count is a quadratic in its width (every weight is a width × width,
+    width × channels or width × classes array), so three abstract models (``nnx.eval_shape``,
+    nothing allocated) give the quadratic and its root; the nearer of the two integer widths
+    around the root wins. ``options`` (``layers``, ``kernel``, ``classes``, ``feedback``) go to
+    :class:`ConvRNN`.
+    """
+    _check_cell(cell)
+    target = checks.integer("target_params", target_params)
+    count = lambda width: count_params(nnx.eval_shape(lambda: ConvRNN(
+        cell, rngs=nnx.Rngs(0), steps=1, image_off=1, width=width, in_channels=in_channels, **options)))
+    a, b, c = np.polyfit([1, 2, 3], [count(1), count(2), count(3)], 2)
+    root = max(np.roots([a, b, c - target]).real) if a else (target - c) / b
+    candidates = {max(1, math.floor(root)), max(1, math.ceil(root))}
+    return min(candidates, key=lambda width: abs(count(width) - target))

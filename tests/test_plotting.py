@@ -230,6 +230,7 @@ def test_html_table_and_sizes_read_as_text_and_html():
     line = plotting.sizes(dict(width=256, lr=0.005, widths=(16, 48), imdb=False), scale="quick")
     assert repr(line) == "quick scale: width 256 · lr 0.005 · widths 16, 48 · imdb no"
     assert line._repr_html_().startswith('<p class="neurotheory-summary">quick scale')
+    assert repr(plotting.sizes(dict(cells=()), scale="quick")) == "quick scale: cells none"
     with pytest.raises(ValueError, match="size must be"):
         plotting.sizes({})
 

@@ -66,6 +66,7 @@ COLORS = {
     "mu": "#7f7f7f", "hals": "#ff7f0e", "anls": "#1f77b4",
     # recurrent cells
     "vanilla": "#8c564b", "gru": "#17becf", "lstm": "#bcbd22", "ugrnn": "#e377c2",
+    "feedforward": "#7f7f7f", "time_decay": "#9467bd", "reciprocal_gated": "#d62728",
     # pointwise nonlinearities
     "linear": "#7f7f7f", "tanh": "#1f77b4", "relu": "#d62728", "hard_tanh": "#9467bd",
     "erf": "#2ca02c", "sigmoid": "#ff7f0e", "selu": "#843c39", "swish": "#7b4173", "sin": "#637939",
@@ -726,7 +727,7 @@ def sizes(size: Mapping[str, Any], scale: str | None = None) -> Line:
 
     def show(value: Any) -> str:
         if isinstance(value, (list, tuple)):
-            return ", ".join(show(v) for v in value)
+            return ", ".join(show(v) for v in value) if value else "none"
         return _cell(value, None, 3)
 
     return Line(f"{scale} scale: " + " · ".join(f"{k.replace('_', ' ')} {show(v)}"

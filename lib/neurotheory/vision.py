@@ -843,7 +843,8 @@ def recurrent_parameters(model: ConvRNN) -> dict[str, jax.Array]:
     """
     if not isinstance(model, ConvRNN):
         raise TypeError(f"model must be a vision.ConvRNN, got {type(model).__name__}")
-    return {".".join(map(str, path)): node[...] for path, node in nnx.iter_graph(model)
+    value = lambda v: v.get_value() if hasattr(v, "get_value") else v.value    # Flax ≥ 0.12 / before
+    return {".".join(map(str, path)): value(node) for path, node in nnx.iter_graph(model)
             if isinstance(node, Recurrent)}
 
 

@@ -547,10 +547,10 @@ def linear_decoding(model: RetinaNet, layer: str, images, *, radius: int = 4, ri
 # Nayebi, Bear, Kubilius, Kar, Ganguli, Sussillo, DiCarlo & Yamins (NeurIPS 2018) put a local
 # recurrent cell into every layer of a convolutional network and unroll it over time. Here each
 # layer ℓ computes its feedforward drive u = W_ℓ ∗ (input from below) + b_ℓ, and its cell turns
-# the drive and its own previous state into the layer's output h_t. Every cell is written in
-# additive form, h_t = [u_t + r_t]_+ with r_t built from the previous state through the
-# state-to-state weights (:class:`Recurrent`), so that with those weights at zero the network
-# is its feedforward backbone, h_t = [u_t]_+, at every step.
+# the drive and its own previous state into the layer's output h_t. The state enters every
+# cell only through the state-to-state weights (:class:`Recurrent`), added to the drive or
+# gating it, so that with those weights at zero each cell reduces to h_t = [u_t]_+ and the
+# network is its feedforward backbone at every step.
 
 CELLS = ("feedforward", "time_decay", "vanilla", "lstm", "gru", "reciprocal_gated")
 RECURRENT_KERNEL = 3

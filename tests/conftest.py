@@ -26,6 +26,7 @@ class ExecutedBook:
     def __init__(self, root):
         self.root = root
         shutil.copytree(ROOT / "book", root / "book")
+        shutil.copytree(ROOT / "tools", root / "tools")   # the site build writes student versions
         for name in ("_config.yml", "_toc.yml"):
             shutil.copy(ROOT / name, root / name)
         self.runs: dict[str, Execution] = {}

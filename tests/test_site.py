@@ -268,6 +268,43 @@ def test_launch_buttons_use_the_configured_repository(site):
     assert f"https://colab.research.google.com/github/{github}/blob/main/book/start-here/tour.ipynb" in page
 
 
+def test_chapters_link_their_student_versions(site):
+    # Each chapter page links its student notebook, which the build wrote: solutions gone,
+    # each coding exercise's gap open.
+    for path in notebooks():
+        page = (site / path).with_suffix(".html").read_text()
+        link = re.search(r'<p class="student-version">.*?<a href="([^"]+)" download>.*?'
+                         r'<a href="(https://colab[^"]+)">', page, re.DOTALL)
+        assert link, f"{path}: no student-version links"
+        student = (site / path).parent / link.group(1)
+        assert student.resolve() == (site / "student" / path).resolve() and student.is_file(), link.group(1)
+        assert link.group(2).endswith(f"/student/{path}")
+        text = student.read_text()
+        assert "BEGIN SOLUTION" not in text and "<summary>Solution" not in text, path
+        assert ("NotImplementedError" in text) == ("BEGIN SOLUTION" in (ROOT / path).read_text()), path
+
+
+SOLUTIONS_JS = """
+return Array.from(document.querySelectorAll('article.bd-article details')).map(function (d) {
+  var body = Array.from(d.children).filter(function (c) { return c.tagName !== 'SUMMARY'; });
+  return {open: d.open, summary: (d.querySelector('summary') || {}).textContent || '',
+          shown: body.some(function (c) { return c.getBoundingClientRect().height > 0; })};
+});
+"""
+
+
+def test_solutions_are_hidden_until_clicked(browser, server):
+    browser.set_window_size(READER_WIDTH, 1400)
+    browser.get(f"{server}/book/recurrent-dynamics/sentiment-line-attractors.html")
+    blocks = wait_for(lambda: browser.execute_script(SOLUTIONS_JS))
+    assert len(blocks) >= 4 and all("Solution" in b["summary"] for b in blocks), blocks
+    assert not any(b["open"] or b["shown"] for b in blocks), "a solution shows before it is clicked"
+    browser.execute_script("document.querySelector('article.bd-article details summary').click();")
+    first = wait_for(lambda: (lambda b: b if b[0]["shown"] else None)(browser.execute_script(SOLUTIONS_JS)))
+    assert first and first[0]["open"] and first[0]["shown"], "clicking the summary did not show the solution"
+    assert browser.find_elements("css selector", "p.student-version a[download]")
+
+
 def test_tour_is_interactive_offline(browser, server):
     browser.get(f"{server}/book/start-here/tour.html")
     charts = wait_for(lambda: (lambda c: c if c and all(x["n"] > 0 for x in c) else None)(

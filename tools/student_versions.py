@@ -33,10 +33,11 @@ GAP = re.compile(rf"^(?P<indent>[ \t]*){re.escape(BEGIN)}:?(?P<task>.*)\n(?:.*\n
                  re.MULTILINE)
 DETAILS = re.compile(r"<details>\s*<summary>\s*Solution.*?</details>", re.DOTALL | re.IGNORECASE)
 REMOVED = "*Solution: in the instructor version of this chapter.*"
-BANNER = ("**Student version.** Run the cells in order. Where a cell raises `NotImplementedError`, "
-          "write the code it asks for; the check cell after it says whether your function agrees "
-          "with the library, with a hint when it does not. Written solutions are in the "
-          "instructor version, the chapter as published.")
+BANNER = ("**Student version.** Run the cells in order. Written solutions are in the instructor "
+          "version, the chapter as published.")
+GAPS_BANNER = (" Where a cell raises `NotImplementedError`, write the code it asks for; the check cell "
+               "after it says whether your function agrees with the library, with a hint when it "
+               "does not.")
 
 
 def _source(cell) -> str:
@@ -76,7 +77,8 @@ def student_notebook(notebook: dict) -> dict:
         elif cell["cell_type"] == "markdown":
             cell["source"] = DETAILS.sub(REMOVED, _source(cell))
         cells.append(cell)
-    banner = {"cell_type": "markdown", "id": "student-version", "metadata": {}, "source": BANNER}
+    text = BANNER + (GAPS_BANNER if gaps(notebook) else "")
+    banner = {"cell_type": "markdown", "id": "student-version", "metadata": {}, "source": text}
     at = 1 if cells and cells[0]["cell_type"] == "markdown" else 0   # after the title cell
     student["cells"] = cells[:at] + [banner] + cells[at:]
     return student

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import re
 
 import numpy as np
 import pytest
@@ -126,6 +127,44 @@ def test_student_notebook_drops_solutions_and_keeps_the_instructor_version():
     assert texts[3] == "def f():\n    raise NotImplementedError('return 3')\n"
     assert len(student["cells"]) == 4 and student["cells"][3]["execution_count"] is None
     assert student_versions.gaps(notebook) == 1 and student_versions.gaps(student) == 0
+
+
+CHAPTERS = [path for path in notebooks() if not path.startswith("book/start-here/")]   # the tour has none
+KINDS = ("Conceptual", "Derivation", "Coding", "Open-ended")
+ITEM = re.compile(r"^(?:\*\*\d+\..*?\*\*|\d+\.(?:\s+\*\*.*?\*\*)?|\*\*C\d+\..*?\*\*)\s+(?P<rest>.*)$")
+
+
+def exercise_kinds(notebook: dict) -> list[str | None]:
+    """The kind each exercise of the chapter's Exercises part names first (None when it names none)."""
+    kinds, inside_exercises = [], False
+    for cell in notebook["cells"]:
+        text = source(cell) if cell["cell_type"] == "markdown" else ""
+        if "## Exercises" in text:
+            inside_exercises, text = True, text[text.index("## Exercises"):]
+        if inside_exercises:
+            text = re.sub(r"<details>.*?</details>", "", text.split("## References")[0], flags=re.DOTALL)
+            for line in text.splitlines():
+                item = ITEM.match(line)
+                if item:
+                    kinds.append(next((k for k in KINDS if item["rest"].startswith(f"*{k}.*")), None))
+        if "## References" in text or "## References" in source(cell):
+            break
+    return kinds
+
+
+def test_exercise_kinds_are_read_from_the_list():
+    notebook = {"cells": [{"cell_type": "markdown", "source": [
+        "## Exercises\n\n1. *Derivation.* Show it.\n\n<details><summary>Solution</summary>\n",
+        "2. Not an exercise.\n</details>\n\n**2. Title.** *Coding.* Do it.\n",
+        "3. **Title.** Think.\n\n**C1. Gap.** *Coding.* Write it.\n## References\n4. *Conceptual.* No.\n"]}]}
+    assert exercise_kinds(notebook) == ["Derivation", "Coding", None, "Coding"]
+
+
+@pytest.mark.parametrize("path", WITH_EXERCISES)
+def test_every_chapter_has_labelled_exercises_of_each_kind(path):
+    kinds = exercise_kinds(load(path))
+    assert len(kinds) >= 4 and None not in kinds, f"{path}: exercises without a kind: {kinds}"
+    assert set(kinds) == set(KINDS), f"{path}: kinds {sorted(set(kinds))}, expected all of {KINDS}"
 
 
 def test_chapters_have_self_checking_coding_exercises():

@@ -292,7 +292,8 @@ return Array.from(document.querySelectorAll('article.bd-article details')).filte
   return summary && /^\\s*Solution/.test(summary.textContent);
 }).map(function (d) {
   var body = Array.from(d.children).filter(function (c) { return c.tagName !== 'SUMMARY'; });
-  return {open: d.open, shown: body.some(function (c) { return c.getBoundingClientRect().height > 0; })};
+  // A closed <details> keeps its body laid out (content-visibility: hidden), so ask visibility.
+  return {open: d.open, shown: body.some(function (c) { return c.checkVisibility(); })};
 });
 """
 OPEN_FIRST_SOLUTION_JS = """

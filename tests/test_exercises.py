@@ -136,19 +136,15 @@ ITEM = re.compile(r"^(?:\*\*\d+\..*?\*\*|\d+\.(?:\s+\*\*.*?\*\*)?|\*\*C\d+\..*?\
 
 def exercise_kinds(notebook: dict) -> list[str | None]:
     """The kind each exercise of the chapter's Exercises part names first (None when it names none)."""
-    kinds, inside_exercises = [], False
-    for cell in notebook["cells"]:
-        text = source(cell) if cell["cell_type"] == "markdown" else ""
-        if "## Exercises" in text:
-            inside_exercises, text = True, text[text.index("## Exercises"):]
-        if inside_exercises:
-            text = re.sub(r"<details>.*?</details>", "", text.split("## References")[0], flags=re.DOTALL)
-            for line in text.splitlines():
-                item = ITEM.match(line)
-                if item:
-                    kinds.append(next((k for k in KINDS if item["rest"].startswith(f"*{k}.*")), None))
-        if "## References" in text or "## References" in source(cell):
-            break
+    markdown = "\n".join(source(c) for c in notebook["cells"] if c["cell_type"] == "markdown")
+    if "## Exercises" not in markdown:
+        return []
+    part = markdown.split("## Exercises", 1)[1].split("## References", 1)[0]
+    kinds = []
+    for line in re.sub(r"<details>.*?</details>", "", part, flags=re.DOTALL).splitlines():
+        item = ITEM.match(line)
+        if item:
+            kinds.append(next((k for k in KINDS if item["rest"].startswith(f"*{k}.*")), None))
     return kinds
 
 

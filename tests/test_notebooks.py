@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -62,6 +64,19 @@ def test_runs_top_to_bottom_at_quick_scale(executed_book, path):
     run = executed_book.execute(path)
     assert run.error is None, f"{path} failed after {run.seconds:.0f} s:\n{run.error}"
     print(f"{path}: {run.seconds:.1f} s at quick scale")
+
+
+def test_the_session_shares_one_compilation_cache():
+    """conftest sets JAX's cache before JAX is imported, so the tests write to it (and the
+    kernels, which inherit the environment, read from it)."""
+    import jax
+    import jax.numpy as jnp
+
+    cache = Path(os.environ["JAX_COMPILATION_CACHE_DIR"])
+    assert jax.config.jax_compilation_cache_dir == str(cache)
+    before = set(cache.iterdir())
+    jax.jit(lambda x: jnp.sin(x) * 3.25 + 0.125)(jnp.arange(7.0)).block_until_ready()
+    assert set(cache.iterdir()) - before, f"compiling wrote nothing to {cache}"
 
 
 MAX_LINE = 88

@@ -228,6 +228,7 @@ def test_no_kept_cell_needs_a_removed_solution_cell(path):
 @pytest.mark.parametrize("path", WITH_EXERCISES)
 def test_student_version_runs_and_stops_only_at_its_gaps(student_book, path):
     # Every gap raises NotImplementedError (from its check cell); no other cell fails.
+    pytest.importorskip("nbformat")   # not in the lowest-versions run (.ci/run)
     run = student_book.execute(path)
     assert run.error is None, run.error
     errors = [output["ename"] for cell in run.notebook.cells if cell.cell_type == "code"
